@@ -1,0 +1,48 @@
+# Shared build rules: warnings, sanitizers, the Z3 import and lu_add_test().
+
+# Warnings are errors, applied PRIVATE per target (fmt's FMT_WERROR style).
+function(lu_warnings target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Werror
+    -Wshadow -Wnon-virtual-dtor -Wold-style-cast -Wcast-align -Wunused
+    -Woverloaded-virtual -Wnull-dereference -Wimplicit-fallthrough)
+endfunction()
+
+if(LU_SANITIZE)
+  add_compile_options(-fsanitize=${LU_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  add_link_options(-fsanitize=${LU_SANITIZE})
+endif()
+
+# Debian's libz3-dev (4.8.12) ships no CMake package: import it by hand.
+if(NOT LU_NO_EXCEPTIONS)
+  find_path(Z3_INCLUDE_DIR z3++.h REQUIRED)
+  find_library(Z3_LIBRARY z3 REQUIRED)
+  if(NOT TARGET z3::libz3)
+    add_library(z3::libz3 UNKNOWN IMPORTED)
+    set_target_properties(z3::libz3 PROPERTIES IMPORTED_LOCATION ${Z3_LIBRARY}
+      INTERFACE_INCLUDE_DIRECTORIES ${Z3_INCLUDE_DIR})
+  endif()
+  find_package(fmt REQUIRED)
+  find_package(nlohmann_json 3.10 REQUIRED)
+  find_package(CLI11 REQUIRED)
+endif()
+
+# Version and git hash of the tree, for every report (verify links it).
+find_package(Git QUIET)
+set(LU_GIT_HASH "unknown")
+if(GIT_FOUND)
+  execute_process(COMMAND ${GIT_EXECUTABLE} describe --always --dirty --abbrev=12
+    WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} OUTPUT_VARIABLE LU_GIT_HASH
+    OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
+  if(NOT LU_GIT_HASH)
+    set(LU_GIT_HASH "unknown")
+  endif()
+endif()
+
+# lu_add_test(NAME SOURCES... LIBS ...): one GoogleTest binary, registered with ctest.
+function(lu_add_test name)
+  cmake_parse_arguments(T "" "" "SOURCES;LIBS;LABELS" ${ARGN})
+  add_executable(${name} ${T_SOURCES})
+  lu_warnings(${name})
+  target_link_libraries(${name} PRIVATE ${T_LIBS} GTest::gtest_main GTest::gmock)
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${T_LABELS}")
+endfunction()

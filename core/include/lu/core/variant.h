@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/**
+ * @file variant.h
+ * @brief Kernel variants of the live-update preserve path (DESIGN section 1).
+ *
+ * A kernel variant is a PASID policy times two knobs. The names here are the
+ * stable identifiers used on the command line, in JSON and in scenario files.
+ * This header is vocabulary only: what each variant does is written once in
+ * impl/ and once in model/, independently (docs/semantics.md).
+ */
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace lu {
+
+/** @brief What iommufd_device_preserve() does with PASID attachments. */
+enum class policy : std::uint8_t {
+	silent_drop, /**< v1: ignores them, returns 0 */
+	reject,      /**< v2: -EOPNOTSUPP if any exist */
+	ack_flag,    /**< option 3: -EOPNOTSUPP unless IOMMU_LU_FLAG_IGNORE_PASID */
+	full,        /**< a future kernel: preserves them */
+};
+
+/** @brief Attach/replace/detach on a group with a preserved device. */
+enum class freeze : std::uint8_t {
+	allowed, /**< v1: nothing blocks them */
+	busy,    /**< v2: -EBUSY while the group's nr_liveupdate_preserved != 0 */
+};
+
+/** @brief When vfio's preserve calls iommufd_device_preserve(). */
+enum class vfio_gate : std::uint8_t {
+	rid_only, /**< v1: only if the RID is attached (device->iommufd_attached) */
+	always,   /**< every preserved cdev goes through iommufd */
+};
+
+/** @brief One kernel variant: policy x freeze x vfio_gate. */
+struct variant {
+	lu::policy policy;
+	lu::freeze freeze;
+	lu::vfio_gate vfio_gate;
+	friend constexpr bool operator==(const variant &, const variant &) = default;
+};
+
+/**
+ * @brief The flag a caller passes to acknowledge dropped PASID attachments.
+ *
+ * Proposed in review, never merged. LUO's LIVEUPDATE_SESSION_PRESERVE_FD
+ * carries no flags, so a real kernel would need an iommufd or vfio ioctl of
+ * its own before the preserve; the model treats the flag as part of the
+ * device's preserve request (docs/semantics.md).
+ */
+inline constexpr std::uint32_t IOMMU_LU_FLAG_IGNORE_PASID = 1u << 0;
+
+/**
+ * @brief Flag bits a variant's preserve_device() knows; others get -EINVAL.
+ *
+ * ack-flag introduces IOMMU_LU_FLAG_IGNORE_PASID; full keeps it (it would grow
+ * out of ack-flag and must not break its callers). The others know no flag.
+ */
+constexpr std::uint32_t known_preserve_flags(policy p)
+{
+	return (p == policy::ack_flag || p == policy::full) ? IOMMU_LU_FLAG_IGNORE_PASID : 0;
+}
+
+/** @brief A named variant (DESIGN section 1, preset table). */
+struct preset {
+	std::string_view name;
+	lu::variant variant;
+	std::string_view stands_for;
+};
+
+/** @brief Every named preset, in report order. */
+inline constexpr std::array<preset, 6> presets{{
+	{"v1", {policy::silent_drop, freeze::allowed, vfio_gate::rid_only}, "the series as first posted"},
+	{"v2", {policy::reject, freeze::busy, vfio_gate::rid_only}, "the series after review"},
+	{"doc-only", {policy::silent_drop, freeze::busy, vfio_gate::always}, "option 1 with v2's other fixes"},
+	{"reject", {policy::reject, freeze::busy, vfio_gate::always}, "option 2 done throughout"},
+	{"ack-flag", {policy::ack_flag, freeze::busy, vfio_gate::always}, "option 3"},
+	{"full", {policy::full, freeze::busy, vfio_gate::always}, "a kernel that preserves PASIDs"},
+}};
+
+constexpr std::string_view name(policy p)
+{
+	switch (p) {
+	case policy::silent_drop: return "silent-drop";
+	case policy::reject: return "reject";
+	case policy::ack_flag: return "ack-flag";
+	case policy::full: return "full";
+	}
+	return "?";
+}
+
+constexpr std::string_view name(freeze f)
+{
+	return f == freeze::allowed ? "allowed" : "busy";
+}
+
+constexpr std::string_view name(vfio_gate g)
+{
+	return g == vfio_gate::rid_only ? "rid-only" : "always";
+}
+
+/** @brief The preset's name, or "custom" for any other combination. */
+constexpr std::string_view name(const variant &v)
+{
+	for (const auto &p : presets)
+		if (p.variant == v)
+			return p.name;
+	return "custom";
+}
+
+constexpr std::optional<policy> parse_policy(std::string_view s)
+{
+	for (auto p : {policy::silent_drop, policy::reject, policy::ack_flag, policy::full})
+		if (name(p) == s)
+			return p;
+	return std::nullopt;
+}
+
+constexpr std::optional<freeze> parse_freeze(std::string_view s)
+{
+	for (auto f : {freeze::allowed, freeze::busy})
+		if (name(f) == s)
+			return f;
+	return std::nullopt;
+}
+
+constexpr std::optional<vfio_gate> parse_vfio_gate(std::string_view s)
+{
+	for (auto g : {vfio_gate::rid_only, vfio_gate::always})
+		if (name(g) == s)
+			return g;
+	return std::nullopt;
+}
+
+constexpr std::optional<variant> find_preset(std::string_view s)
+{
+	for (const auto &p : presets)
+		if (p.name == s)
+			return p.variant;
+	return std::nullopt;
+}
+
+} // namespace lu

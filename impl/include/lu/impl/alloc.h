@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/**
+ * @file alloc.h
+ * @brief Counted allocation with fault injection, as the kernel's fail_nth.
+ *
+ * Every allocation lu::impl makes (xarray nodes, iommufd objects, images)
+ * goes through lu_kmalloc(), so that tests can count live bytes and fail the
+ * Nth allocation of an operation, as tools/testing/selftests/iommu/
+ * iommufd_fail_nth.c does with /proc/self/task/<tid>/fail-nth. State is per
+ * thread, like fail-nth.
+ */
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace lu::impl {
+
+/** @brief Live and cumulative allocation counts of the calling thread. */
+struct alloc_stats {
+	std::size_t live_allocs; /**< allocations not yet freed */
+	std::size_t live_bytes;  /**< bytes not yet freed */
+	std::size_t total_allocs; /**< successful allocations ever */
+	std::size_t failed_allocs; /**< allocations failed by injection */
+};
+
+/**
+ * @brief Allocate @p size zeroed bytes, or fail as injected.
+ * @param size bytes wanted (0 is allowed and counts as one allocation).
+ * @context Any context. Never throws.
+ * @return the memory, or nullptr if fail_nth chose this allocation or the
+ * system is out of memory.
+ */
+[[nodiscard]] void *lu_kzalloc(std::size_t size) noexcept;
+
+/**
+ * @brief Free memory from lu_kzalloc().
+ * @param p memory or nullptr.
+ * @param size the size it was allocated with (checked in debug builds).
+ * @context Any context.
+ */
+void lu_kfree(void *p, std::size_t size) noexcept;
+
+/**
+ * @brief Arm fault injection: the @p nth allocation from now fails (1-based).
+ * @param nth 0 disarms.
+ * @context Per thread. The injection fires once and disarms, as fail-nth does.
+ */
+void fail_nth_set(std::uint64_t nth) noexcept;
+
+/**
+ * @brief Whether the armed injection fired since the last fail_nth_set().
+ * @return true if an allocation was failed; the loop "arm N, run, stop when it
+ * did not fire" visits every allocation of an operation.
+ */
+[[nodiscard]] bool fail_nth_fired() noexcept;
+
+/** @brief The calling thread's counters. */
+[[nodiscard]] alloc_stats alloc_stats_get() noexcept;
+
+/**
+ * @brief Typed helpers: construct and destroy a T with counted memory.
+ * @return nullptr on (injected) allocation failure.
+ */
+template <typename T, typename... Args>
+[[nodiscard]] T *lu_new(Args &&...args) noexcept
+{
+	void *p = lu_kzalloc(sizeof(T));
+	return p ? new (p) T(static_cast<Args &&>(args)...) : nullptr;
+}
+
+template <typename T>
+void lu_delete(T *p) noexcept
+{
+	if (!p)
+		return;
+	p->~T();
+	lu_kfree(p, sizeof(T));
+}
+
+} // namespace lu::impl

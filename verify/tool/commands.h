@@ -1,0 +1,17 @@
+// SPDX-License-Identifier: GPL-2.0
+// The subcommands of iommufd-lu. Each lives in its own cmd_<name>.cpp and
+// registers itself on the app; its callback stores the exit status in *rc.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace lu::cli {
+
+/** Exit status of every subcommand (DESIGN section 4). */
+enum exit_status : int {
+	EXIT_RAN = 0,      // everything ran (a counterexample is a result)
+	EXIT_FAILED = 1,   // an expectation failed
+	EXIT_BAD_INPUT = 2 // bad usage or input
+};
+
+} // namespace lu::cli
