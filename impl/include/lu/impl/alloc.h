@@ -6,7 +6,7 @@
  * Every allocation lu::impl makes (xarray nodes, iommufd objects, images)
  * goes through lu_kmalloc(), so that tests can count live bytes and fail the
  * Nth allocation of an operation, as tools/testing/selftests/iommu/
- * iommufd_fail_nth.c does with /proc/self/task/<tid>/fail-nth. State is per
+ * iommufd_fail_nth.c does with /proc/self/task/TID/fail-nth. State is per
  * thread, like fail-nth.
  */
 #pragma once
