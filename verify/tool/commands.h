@@ -14,4 +14,7 @@ enum exit_status : int {
 	EXIT_BAD_INPUT = 2 // bad usage or input
 };
 
+/** iommufd-lu check FILE...: judge scenarios on model and impl (cmd_check.cpp). */
+void add_check(CLI::App &app, int *rc);
+
 } // namespace lu::cli

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/**
+ * @file backend.h
+ * @brief One interface over the two implementations of the abstract machine.
+ *
+ * verify/ runs the same (config, variant, trace) through lu::impl and
+ * lu::model and compares the outcomes; this is the seam. The impl backend is
+ * in its own translation unit so that the mutation runner can build it
+ * against lu_impl_mutants while the normal tool never sees a mutant.
+ */
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lu/core/trace.h"
+#include "lu/core/variant.h"
+#include "lu/verify/scenario.h"
+
+namespace lu::verify {
+
+/** @brief The result of one run: an outcome, or why there is none. */
+struct run_result {
+	std::optional<lu::outcome> out; /**< nullopt: the backend could not run it */
+	std::string error;              /**< why, when out is nullopt */
+};
+
+/** @brief Runs a trace on one side (impl or model). */
+class backend {
+public:
+	virtual ~backend() = default;
+	/** @brief "impl" or "model". */
+	virtual std::string_view name() const = 0;
+	/**
+	 * @brief Run @p trace on a fresh machine of @p cfg under @p v.
+	 * @return the outcome (every return value, at_kexec, restored).
+	 * Context: never throws; a failure to run is an error in the result.
+	 */
+	virtual run_result run(const lu::config &cfg, const lu::variant &v,
+			       const std::vector<lu::step> &trace) const = 0;
+};
+
+/** @brief lu::impl::machine, step by step (backend_impl.cpp). */
+std::unique_ptr<backend> make_impl_backend();
+
+/** @brief lu::model::simulate, the model's Z3-free executable reading. */
+std::unique_ptr<backend> make_model_backend();
+
+/** @brief paging_of(h): h if paging, else its parent (docs/semantics.md). */
+std::uint32_t paging_of(const lu::config &cfg, std::uint32_t h);
+
+/**
+ * @brief The devices preserved at kexec: preserve_device returned 0 for them
+ * and no later unpreserve_device did, before the first successful kexec.
+ */
+std::vector<std::uint32_t> preserved_at_kexec(const std::vector<lu::step> &trace, const std::vector<int> &rets);
+
+/**
+ * @brief Lost pairs (docs/semantics.md, Loss): attachments at kexec of a
+ * device preserved at kexec with no restored attachment at the same
+ * (dev, pasid) through the same stage-2 paging domain. Sorted.
+ */
+std::vector<lost_pair> lost_pairs(const lu::config &cfg, const std::vector<lu::step> &trace,
+				  const lu::outcome &out);
+
+/** @brief intact / loses-pasid / loses-rid of a set of lost pairs. */
+loss_summary summarize(const std::vector<lost_pair> &lost);
+
+} // namespace lu::verify

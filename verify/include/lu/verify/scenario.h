@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/**
+ * @file scenario.h
+ * @brief Scenarios: a trace and its expected outcome under each variant.
+ *
+ * A scenario file is to iommufd-lu what a litmus test is to the kernel's
+ * memory model (tools/memory-model/litmus-tests): a name that follows a
+ * grammar, a paragraph saying what it shows, a small fixed configuration, one
+ * trace, and an expected result per kernel variant that a judge compares
+ * mechanically with what the model and the impl both do. The format is
+ * documented with the corpus in verify/scenarios/README.md:
+ *
+ * @code
+ * scenario v1+rid+pasid+preserve
+ * about:
+ *   The seed's case under v1: preserve returns 0 and PASID 5 is gone.
+ * config:
+ *   device 0 group=0 max_pasids=16
+ *   hwpt 0 paging pasid_compat
+ * trace:
+ *   mark_preserve hwpt=0 token=1
+ *   attach dev=0 pasid=0 hwpt=0
+ *   ...
+ * expect v1: rets 0 0 0 0 0 0 0 -EFAULT | loses-pasid | lost (0,5)
+ * expect *:  rets 0 0 0 0 -EOPNOTSUPP 0 -EFAULT -EFAULT | intact
+ * @endcode
+ *
+ * Bad input is reported as file:line:column: message (scenario_error); the
+ * tool exits 2 on it.
+ */
+#pragma once
+
+#include <compare>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lu/core/trace.h"
+#include "lu/core/variant.h"
+
+namespace lu::verify {
+
+/** @brief A (dev, pasid) pair that did not survive the update. */
+struct lost_pair {
+	std::uint32_t dev = 0;
+	std::uint32_t pasid = 0;
+	friend auto operator<=>(const lost_pair &, const lost_pair &) = default;
+};
+
+/** @brief What a trace's loss looks like at a glance (the `intact` clause). */
+enum class loss_summary : std::uint8_t {
+	intact,      /**< nothing lost */
+	loses_pasid, /**< some PASID (p > 0) lost, the RIDs kept */
+	loses_rid,   /**< some RID (p = 0) lost */
+};
+
+std::string_view name(loss_summary s);
+
+/**
+ * @brief One `expect` line, for one variant: every clause is optional and
+ * only the clauses written are judged.
+ */
+struct expectation {
+	std::string label;   /**< the variant as written: a preset name or policy/freeze/gate */
+	lu::variant variant; /**< what the label means */
+	int line = 0;        /**< line of the expect line in the file */
+	/** `rets`: one per step; nullopt at a position written `_` (any). */
+	std::optional<std::vector<std::optional<int>>> rets;
+	std::optional<loss_summary> summary;                   /**< intact | loses-pasid | loses-rid */
+	std::optional<std::vector<lost_pair>> lost;            /**< `lost`, sorted */
+	std::optional<std::vector<lu::attachment>> at_kexec;   /**< `at-kexec`, sorted */
+	std::optional<std::vector<lu::attachment>> restored;   /**< `restored`, sorted */
+};
+
+/** @brief A parsed scenario file. */
+struct scenario {
+	std::string file;                /**< path it was read from (for messages) */
+	std::string name;                /**< <variant>+<attachments>+<op>... */
+	std::string about;               /**< the paragraph saying what it shows */
+	lu::config config;
+	std::vector<lu::step> trace;
+	std::vector<int> trace_lines;    /**< line of each step in the file */
+	std::vector<expectation> expects; /**< in file order, `*` expanded */
+};
+
+/** @brief A diagnostic for bad input: where and what. */
+struct diagnostic {
+	std::string file;
+	int line = 0;
+	int column = 0;
+	std::string message;
+	/** @brief "file:line:column: message" */
+	std::string str() const;
+};
+
+/** @brief Thrown by the parser on bad input. */
+class scenario_error : public std::runtime_error {
+public:
+	explicit scenario_error(diagnostic d);
+	const diagnostic &where() const noexcept { return diag_; }
+
+private:
+	diagnostic diag_;
+};
+
+/**
+ * @brief Parse scenario text.
+ * @param text the whole file.
+ * @param file the name to use in diagnostics.
+ * @return the scenario.
+ * @throws scenario_error on the first malformation, with its line and column.
+ */
+scenario parse_scenario(std::string_view text, const std::string &file);
+
+/**
+ * @brief Read and parse a scenario file.
+ * @throws scenario_error if it cannot be read (line 0) or is malformed.
+ */
+scenario load_scenario(const std::string &path);
+
+/** @brief Write a scenario in the format parse_scenario() reads (round trip). */
+std::string format_scenario(const scenario &s);
+
+/** @brief "-EINVAL" for -22, "0" for 0, else the number. */
+std::string errno_name(int ret);
+
+/** @brief Inverse of errno_name() ("-EINVAL", "0" or a decimal integer). */
+std::optional<int> parse_errno(std::string_view s);
+
+/** @brief A step as it is written in a trace line: "attach dev=0 pasid=5 hwpt=1". */
+std::string format_step(const lu::step &s);
+
+/** @brief "v1" for a preset, else "policy/freeze/gate". */
+std::string variant_label(const lu::variant &v);
+
+/** @brief Inverse of variant_label(). */
+std::optional<lu::variant> parse_variant_label(std::string_view s);
+
+} // namespace lu::verify
