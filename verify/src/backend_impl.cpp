@@ -2,6 +2,12 @@
 // The impl backend: lu::impl::machine, one step at a time. Built twice: into
 // lu_verify against lu_impl, and into the mutation runner against
 // lu_impl_mutants (LU_IMPL_MUTANTS), so the normal tool never holds a mutant.
+#include <algorithm>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "lu/impl/machine.h"
 #include "lu/verify/backend.h"
 
 namespace lu::verify {
@@ -11,9 +17,67 @@ namespace {
 class impl_backend final : public backend {
 public:
 	std::string_view name() const override { return "impl"; }
-	run_result run(const lu::config &, const lu::variant &, const std::vector<lu::step> &) const override
+
+	run_result run(const lu::config &cfg, const lu::variant &v, const std::vector<lu::step> &trace) const override
 	{
-		return {std::nullopt, "lu::impl::machine is not available yet"};
+		impl::machine_ptr m;
+		if (int err = impl::machine::create(cfg, v, &m); err)
+			return {std::nullopt, fmt::format("machine::create: {}", errno_name(err))};
+		lu::outcome out;
+		out.rets.reserve(trace.size());
+		for (const auto &s : trace)
+			out.rets.push_back(m->run(s));
+		out.at_kexec = m->at_kexec();
+		out.restored = m->restored();
+		return {std::move(out), {}};
+	}
+
+	std::optional<state_view> state_after(const lu::config &cfg, const lu::variant &v,
+					      const std::vector<lu::step> &trace) const override
+	{
+		impl::machine_ptr m;
+		if (impl::machine::create(cfg, v, &m))
+			return std::nullopt;
+		for (const auto &s : trace)
+			(void)m->run(s);
+		auto st = m->snapshot();
+		state_view sv;
+		sv.attachments = st.attachments;
+		std::ranges::sort(sv.attachments);
+		for (const auto &h : st.hwpts) {
+			sv.marked.push_back(h.marked);
+			sv.mark_token.push_back(h.marked ? h.token : 0);
+			sv.domain_preserved.push_back(h.domain_preserved);
+		}
+		std::set<std::uint32_t> groups;
+		for (const auto &d : cfg.devices)
+			groups.insert(d.group);
+		for (auto g : groups) {
+			int n = 0;
+			for (const auto &[gg, c] : st.nr_preserved)
+				if (gg == g)
+					n = c;
+			sv.nr_preserved.emplace_back(g, n);
+		}
+		sv.devices.resize(cfg.devices.size());
+		for (const auto &f : st.files) {
+			if (f.iommufd) {
+				sv.iommufd_preserved = true;
+				sv.iommufd_token = f.token;
+				continue;
+			}
+			if (f.dev >= sv.devices.size())
+				continue;
+			auto &d = sv.devices[f.dev];
+			d.preserved = true;
+			d.token = f.token;
+			d.flags = f.flags;
+			d.has_record = f.has_record;
+			d.record = f.has_record ? f.record : std::vector<lu::attachment>{};
+			std::ranges::sort(d.record);
+		}
+		sv.kexeced = st.kexeced;
+		return sv;
 	}
 };
 

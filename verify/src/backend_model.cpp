@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-// The model backend: lu::model's Z3-free executable reading of the machine.
+// The model backend: lu::model::simulate, the model's transition relation
+// run on one concrete trace.
+#include "lu/model/simulate.h"
 #include "lu/verify/backend.h"
 
 namespace lu::verify {
@@ -9,9 +11,12 @@ namespace {
 class model_backend final : public backend {
 public:
 	std::string_view name() const override { return "model"; }
-	run_result run(const lu::config &, const lu::variant &, const std::vector<lu::step> &) const override
+	run_result run(const lu::config &cfg, const lu::variant &v, const std::vector<lu::step> &trace) const override
 	{
-		return {std::nullopt, "lu::model::simulate is not available yet"};
+		auto r = lu::model::simulate(cfg, v, trace);
+		if (!r.out)
+			return {std::nullopt, r.error.empty() ? "simulate failed" : r.error};
+		return {std::move(r.out), {}};
 	}
 };
 

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <set>
 
+#include <fmt/format.h>
+
 #include "lu/verify/backend.h"
 
 namespace lu::verify {
@@ -58,6 +60,65 @@ loss_summary summarize(const std::vector<lost_pair> &lost)
 	if (std::ranges::any_of(lost, [](const lost_pair &p) { return p.pasid == 0; }))
 		return loss_summary::loses_rid;
 	return loss_summary::loses_pasid;
+}
+
+} // namespace lu::verify
+
+namespace lu::verify {
+
+namespace {
+
+std::string att_list(const std::vector<attachment> &v)
+{
+	if (v.empty())
+		return "none";
+	std::string out;
+	for (const auto &a : v)
+		out += fmt::format("{}({},{},{})", out.empty() ? "" : " ", a.dev, a.pasid, a.hwpt);
+	return out;
+}
+
+} // namespace
+
+std::string describe_state_difference(const state_view &a, std::string_view an, const state_view &b,
+				      std::string_view bn)
+{
+	if (a.attachments != b.attachments)
+		return fmt::format("attachments: {} {}, {} {}", an, att_list(a.attachments), bn, att_list(b.attachments));
+	for (std::size_t h = 0; h < std::min(a.marked.size(), b.marked.size()); h++) {
+		if (a.marked[h] != b.marked[h] || a.mark_token[h] != b.mark_token[h])
+			return fmt::format("hwpt {} mark: {} {}/{}, {} {}/{}", h, an, a.marked[h], a.mark_token[h], bn,
+					   b.marked[h], b.mark_token[h]);
+		if (a.domain_preserved[h] != b.domain_preserved[h])
+			return fmt::format("hwpt {} domain_preserved: {} {}, {} {}", h, an, a.domain_preserved[h], bn,
+					   b.domain_preserved[h]);
+	}
+	if (a.marked.size() != b.marked.size())
+		return fmt::format("hwpt count: {} {}, {} {}", an, a.marked.size(), bn, b.marked.size());
+	if (a.nr_preserved != b.nr_preserved) {
+		for (std::size_t i = 0; i < std::min(a.nr_preserved.size(), b.nr_preserved.size()); i++)
+			if (a.nr_preserved[i] != b.nr_preserved[i])
+				return fmt::format("group {} nr_liveupdate_preserved: {} {}, {} {}", a.nr_preserved[i].first,
+						   an, a.nr_preserved[i].second, bn, b.nr_preserved[i].second);
+		return "nr_liveupdate_preserved: group lists differ";
+	}
+	if (a.iommufd_preserved != b.iommufd_preserved || a.iommufd_token != b.iommufd_token)
+		return fmt::format("iommufd preserved: {} {}/{}, {} {}/{}", an, a.iommufd_preserved, a.iommufd_token,
+				   bn, b.iommufd_preserved, b.iommufd_token);
+	for (std::size_t d = 0; d < std::min(a.devices.size(), b.devices.size()); d++) {
+		const auto &x = a.devices[d], &y = b.devices[d];
+		if (x.preserved != y.preserved || x.token != y.token || x.flags != y.flags)
+			return fmt::format("device {} preserved/token/flags: {} {}/{}/{:#x}, {} {}/{}/{:#x}", d, an,
+					   x.preserved, x.token, x.flags, bn, y.preserved, y.token, y.flags);
+		if (x.has_record != y.has_record || x.record != y.record)
+			return fmt::format("device {} record: {} {}{}, {} {}{}", d, an, x.has_record ? "" : "(none) ",
+					   att_list(x.record), bn, y.has_record ? "" : "(none) ", att_list(y.record));
+	}
+	if (a.devices.size() != b.devices.size())
+		return "device count differs";
+	if (a.kexeced != b.kexeced)
+		return fmt::format("kexeced: {} {}, {} {}", an, a.kexeced, bn, b.kexeced);
+	return {};
 }
 
 } // namespace lu::verify

@@ -28,6 +28,36 @@ struct run_result {
 	std::string error;              /**< why, when out is nullopt */
 };
 
+/**
+ * @brief The old kernel's state as both sides can show it (docs/semantics.md,
+ * State), for the "whole post-state" comparisons. Fields either side lacks
+ * (session order, hwpt user counts) are left out.
+ */
+struct state_view {
+	std::vector<lu::attachment> attachments;         /**< (dev, pasid, hwpt) with dev in devs[g][p], sorted */
+	std::vector<std::uint8_t> marked;                /**< per hwpt */
+	std::vector<std::uint64_t> mark_token;           /**< per hwpt, 0 unless marked */
+	std::vector<std::uint8_t> domain_preserved;      /**< per hwpt */
+	std::vector<std::pair<std::uint32_t, int>> nr_preserved; /**< (group, counter) for every group in the config */
+	bool iommufd_preserved = false;
+	std::uint64_t iommufd_token = 0;                 /**< 0 unless preserved */
+	struct device {
+		bool preserved = false;
+		std::uint64_t token = 0;                     /**< 0 unless preserved */
+		std::uint32_t flags = 0;                     /**< 0 unless preserved */
+		bool has_record = false;
+		std::vector<lu::attachment> record;          /**< sorted, empty without record */
+		friend bool operator==(const device &, const device &) = default;
+	};
+	std::vector<device> devices;                     /**< per device */
+	bool kexeced = false;
+	friend bool operator==(const state_view &, const state_view &) = default;
+};
+
+/** @brief The first field where @p a and @p b differ, empty if none. */
+std::string describe_state_difference(const state_view &a, std::string_view a_name, const state_view &b,
+				      std::string_view b_name);
+
 /** @brief Runs a trace on one side (impl or model). */
 class backend {
 public:
@@ -41,6 +71,15 @@ public:
 	 */
 	virtual run_result run(const lu::config &cfg, const lu::variant &v,
 			       const std::vector<lu::step> &trace) const = 0;
+	/**
+	 * @brief The state after @p trace (before kexec it is the old kernel's),
+	 * if this side can show it.
+	 */
+	virtual std::optional<state_view> state_after(const lu::config &, const lu::variant &,
+						      const std::vector<lu::step> &) const
+	{
+		return std::nullopt;
+	}
 };
 
 /** @brief lu::impl::machine, step by step (backend_impl.cpp). */
