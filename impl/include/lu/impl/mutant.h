@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/**
+ * @file mutant.h
+ * @brief Named mutation points of lu::impl, for mutation testing (DESIGN 4, verify 4).
+ *
+ * Each mutant is one deliberate, plausible bug. The code marks the place with
+ * LU_MUTANT(name): in lu_impl it is the constant @c false and the compiler
+ * removes the branch, so no mutant is reachable; in lu_impl_mutants (the same
+ * sources compiled with LU_IMPL_MUTANTS) it tests the mutant selected at run
+ * time with mutant_select(). Only verify/ and tests/ link lu_impl_mutants.
+ */
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace lu::impl {
+
+/** @brief Every mutation point. Names are stable (reports use them). */
+enum class mutant : std::uint8_t {
+	none,                        /**< no mutant: the real behaviour */
+	skip_pasid_check,            /**< preserve ignores PASID attachments (reject, ack-flag) */
+	skip_freeze,                 /**< attach/replace/detach ignore nr_liveupdate_preserved */
+	invert_vfio_gate,            /**< vfio calls iommufd preserve exactly when it should not */
+	max_pasids_off_by_one,       /**< PASID attach accepts pasid == max_pasids */
+	second_attach_wrong_errno,   /**< a second attach of the same device returns -EINVAL */
+	serializer_drops_last_pasid, /**< the image loses each device's last PASID record */
+	parser_accepts_pasid_limit,  /**< the parser accepts PASID 2^20 */
+	unpreserve_keeps_counter,    /**< unpreserve leaves nr_liveupdate_preserved raised */
+	no_freeze_rollback,          /**< a failing freeze does not unfreeze the earlier files */
+	restore_ignores_nested_parent, /**< restore does not link a nested hwpt to its parent */
+	duplicate_token_accepted,    /**< mark_preserve accepts a token already in use */
+	checksum_not_checked,        /**< the parser skips the checksum */
+	nr_mutants,                  /**< number of entries, not a mutant */
+};
+
+/** @brief The stable name of @p m (snake_case with dashes, e.g. "skip-pasid-check"). */
+std::string_view name(mutant m) noexcept;
+
+/** @brief The mutant called @p s, if any. */
+std::optional<mutant> parse_mutant(std::string_view s) noexcept;
+
+/**
+ * @brief Select the mutant that LU_MUTANT() points enable.
+ * @param m mutant::none turns every point off.
+ * @context Per thread. Has an effect only in lu_impl_mutants.
+ */
+void mutant_select(mutant m) noexcept;
+
+/** @brief The selected mutant of the calling thread. */
+[[nodiscard]] mutant mutant_selected() noexcept;
+
+/** @brief Whether this build of lu::impl has reachable mutation points. */
+[[nodiscard]] bool mutants_compiled_in() noexcept;
+
+} // namespace lu::impl
+
+#ifdef LU_IMPL_MUTANTS
+/** @brief True when the mutant @p n is selected (lu_impl_mutants only). */
+#define LU_MUTANT(n) (::lu::impl::mutant_selected() == ::lu::impl::mutant::n)
+#else
+#define LU_MUTANT(n) false
+#endif

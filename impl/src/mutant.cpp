@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: GPL-2.0
+// Mutant selection: see lu/impl/mutant.h.
+#include "lu/impl/mutant.h"
+
+#include <array>
+
+namespace lu::impl {
+
+namespace {
+thread_local mutant selected = mutant::none;
+
+constexpr std::array<std::string_view, static_cast<std::size_t>(mutant::nr_mutants)> names{
+	"none",
+	"skip-pasid-check",
+	"skip-freeze",
+	"invert-vfio-gate",
+	"max-pasids-off-by-one",
+	"second-attach-wrong-errno",
+	"serializer-drops-last-pasid",
+	"parser-accepts-pasid-limit",
+	"unpreserve-keeps-counter",
+	"no-freeze-rollback",
+	"restore-ignores-nested-parent",
+	"duplicate-token-accepted",
+	"checksum-not-checked",
+};
+} // namespace
+
+std::string_view name(mutant m) noexcept
+{
+	auto i = static_cast<std::size_t>(m);
+	return i < names.size() ? names[i] : "?";
+}
+
+std::optional<mutant> parse_mutant(std::string_view s) noexcept
+{
+	for (std::size_t i = 0; i < names.size(); i++)
+		if (names[i] == s)
+			return static_cast<mutant>(i);
+	return std::nullopt;
+}
+
+void mutant_select(mutant m) noexcept
+{
+	selected = m;
+}
+
+mutant mutant_selected() noexcept
+{
+	return selected;
+}
+
+bool mutants_compiled_in() noexcept
+{
+#ifdef LU_IMPL_MUTANTS
+	return true;
+#else
+	return false;
+#endif
+}
+
+} // namespace lu::impl
