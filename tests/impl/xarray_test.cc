@@ -1,0 +1,1526 @@
+// SPDX-License-Identifier: GPL-2.0+
+// Tests for lu/impl/xarray.h: the checks of lib/test_xarray.c that apply
+// without multi-index entries (each TEST names its check_* function), a
+// seeded differential test against std::map, boundary indices, fail_nth at
+// every allocation, node accounting and the tree dump.
+#define LU_XA_DEBUG 1 // XA_BUG_ON in this file dumps and aborts even in Release
+#include "lu/impl/xarray.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+using namespace lu::impl;
+
+namespace {
+
+constexpr std::size_t kNodeBytes = sizeof(xa_node);
+
+void *xa_mk_index(unsigned long index)
+{
+	return xa_mk_value(index & LONG_MAX);
+}
+
+void *xa_store_index(xarray *xa, unsigned long index, gfp_t gfp)
+{
+	return xa_store(xa, index, xa_mk_index(index), gfp);
+}
+
+// Like the kernel's helper: also checks that the entry is gone afterwards.
+void xa_erase_index(xarray *xa, unsigned long index)
+{
+	EXPECT_EQ(xa_erase(xa, index), xa_mk_index(index)) << "index " << index;
+	EXPECT_EQ(xa_load(xa, index), nullptr) << "index " << index;
+}
+
+void xa_insert_index(xarray *xa, unsigned long index)
+{
+	EXPECT_EQ(xa_insert(xa, index, xa_mk_index(index), GFP_KERNEL), 0) << "index " << index;
+}
+
+void xa_alloc_index(xarray *xa, unsigned long index)
+{
+	std::uint32_t id = 0xdeadbeef;
+	EXPECT_EQ(xa_alloc(xa, &id, xa_mk_index(index), xa_limit_32b, GFP_KERNEL), 0);
+	EXPECT_EQ(id, index);
+}
+
+// Structural invariants of lib/xarray.c's tree, checked node by node.
+// Returns a description of the first violation, or "" if none.
+std::string check_node(const xarray *xa, const xa_node *node, const xa_node *parent,
+		       unsigned offset, unsigned shift)
+{
+	if (node->parent != parent)
+		return "parent link";
+	if (parent && node->offset != offset)
+		return "offset";
+	if (node->shift != shift)
+		return "shift";
+	if (node->array != xa)
+		return "array";
+	unsigned count = 0, values = 0;
+	unsigned long any[XA_MAX_MARKS] = {};
+	for (unsigned i = 0; i < XA_CHUNK_SIZE; i++) {
+		void *entry = node->slots[i];
+		count += entry != nullptr;
+		values += xa_is_value(entry);
+		for (unsigned m = 0; m < XA_MAX_MARKS; m++) {
+			bool bit = (node->marks[m][0] >> i) & 1;
+			bool free_mark = (xa->xa_flags & XA_FLAGS_TRACK_FREE) && m == XA_FREE_MARK;
+			bool want;
+			if (xa_is_node(entry)) {
+				const xa_node *child = xa_to_node(entry);
+				want = child->marks[m][0] != 0;
+			} else {
+				want = free_mark ? entry == nullptr : bit && entry != nullptr;
+			}
+			if (bit != want)
+				return "mark " + std::to_string(m) + " at slot " + std::to_string(i) +
+				       " shift " + std::to_string(shift);
+			any[m] |= bit;
+		}
+		if (xa_is_node(entry)) {
+			if (!shift)
+				return "node below a leaf";
+			std::string err = check_node(xa, xa_to_node(entry), node, i, shift - XA_CHUNK_SHIFT);
+			if (!err.empty())
+				return err;
+		} else if (xa_is_internal(entry) && !xa_is_zero(entry) && !xa_is_retry(entry)) {
+			return "unexpected internal entry";
+		}
+	}
+	if (node->count != count)
+		return "count " + std::to_string(node->count) + " != " + std::to_string(count);
+	if (node->nr_values != values)
+		return "nr_values";
+	if (!count)
+		return "empty node left in the tree";
+	if (!parent) {
+		for (unsigned m = 0; m < XA_MAX_MARKS; m++)
+			if (xa_marked(xa, m) != (any[m] != 0))
+				return "xarray-wide mark " + std::to_string(m);
+		if (count == 1 && node->slots[0] && (xa_is_node(node->slots[0]) || !shift))
+			return "root not shrunk";
+	}
+	return "";
+}
+
+::testing::AssertionResult tree_ok(const xarray *xa)
+{
+	void *head = xa->xa_head;
+	if (!xa_is_node(head))
+		return ::testing::AssertionSuccess();
+	const xa_node *root = xa_to_node(head);
+	std::string err = check_node(xa, root, nullptr, 0, root->shift);
+	if (err.empty())
+		return ::testing::AssertionSuccess();
+	return ::testing::AssertionFailure() << "tree invariant broken: " << err;
+}
+
+// Every node's header and slots, for "nothing changed" comparisons.
+void signature(const void *entry, std::vector<unsigned long> &out)
+{
+	if (!xa_is_node(entry)) {
+		out.push_back(reinterpret_cast<unsigned long>(entry));
+		return;
+	}
+	const xa_node *node = xa_to_node(entry);
+	out.push_back(node->shift | node->offset << 8 | node->count << 16 |
+		      static_cast<unsigned long>(node->nr_values) << 24);
+	for (unsigned m = 0; m < XA_MAX_MARKS; m++)
+		out.push_back(node->marks[m][0]);
+	for (void *slot : node->slots)
+		signature(slot, out);
+}
+
+struct Snapshot {
+	std::vector<unsigned long> tree;
+	gfp_t flags;
+	std::size_t live_allocs, live_bytes;
+	bool operator==(const Snapshot &) const = default;
+};
+
+Snapshot snapshot(const xarray *xa)
+{
+	Snapshot s{{}, xa->xa_flags, alloc_stats_get().live_allocs, alloc_stats_get().live_bytes};
+	signature(xa->xa_head, s.tree);
+	return s;
+}
+
+// Every test starts and ends with no live allocation (no leak).
+class Xarray : public ::testing::Test {
+protected:
+	void SetUp() override { base_ = alloc_stats_get(); }
+	void TearDown() override
+	{
+		xa_destroy(&xa);
+		EXPECT_TRUE(xa_empty(&xa));
+		EXPECT_EQ(alloc_stats_get().live_allocs, base_.live_allocs);
+		EXPECT_EQ(alloc_stats_get().live_bytes, base_.live_bytes);
+	}
+	std::size_t live_nodes() const { return alloc_stats_get().live_allocs - base_.live_allocs; }
+
+	DEFINE_XARRAY(xa);
+	alloc_stats base_{};
+};
+
+} // namespace
+
+/* ---------------------------------------------------------------------- */
+/* Ported checks of lib/test_xarray.c                                     */
+
+// check_xa_err
+TEST_F(Xarray, ErrDecodesStoreAndEraseResults)
+{
+	EXPECT_EQ(xa_err(xa_store_index(&xa, 0, GFP_NOWAIT)), 0);
+	EXPECT_EQ(xa_err(xa_erase(&xa, 0)), 0);
+	fail_nth_set(1);
+	EXPECT_EQ(xa_err(xa_store_index(&xa, 1, GFP_KERNEL)), -ENOMEM);
+	EXPECT_TRUE(fail_nth_fired());
+	EXPECT_EQ(xa_err(xa_store_index(&xa, 1, GFP_KERNEL)), 0);
+	EXPECT_EQ(xa_err(xa_store(&xa, 1, xa_mk_value(0), GFP_KERNEL)), 0);
+	EXPECT_EQ(xa_err(xa_erase(&xa, 1)), 0);
+	// Storing an advanced internal entry is refused (the kernel WARNs).
+	EXPECT_EQ(xa_err(xa_store(&xa, 0, xa_mk_internal(0), GFP_KERNEL)), -EINVAL);
+	EXPECT_EQ(xa_err(xa_store(&xa, 0, XA_RETRY_ENTRY, GFP_KERNEL)), -EINVAL);
+	EXPECT_TRUE(xa_empty(&xa));
+	EXPECT_FALSE(xa_is_err(xa_mk_value(5)));
+	EXPECT_TRUE(xa_is_err(XA_ERROR(-EBUSY)));
+	EXPECT_EQ(xa_err(XA_ERROR(-EBUSY)), -EBUSY);
+}
+
+// check_xas_retry ("Make sure we can iterate through retry entries")
+TEST_F(Xarray, XasForEachStepsOverRetryEntries)
+{
+	XA_STATE(xas, &xa, 0);
+	void *entry;
+
+	xa_store_index(&xa, 0, GFP_KERNEL);
+	xa_store_index(&xa, 1, GFP_KERNEL);
+	EXPECT_EQ(xas_find(&xas, ULONG_MAX), xa_mk_value(0));
+	EXPECT_FALSE(xas_retry(&xas, nullptr));
+	EXPECT_FALSE(xas_retry(&xas, xa_mk_value(0)));
+	EXPECT_TRUE(xas_retry(&xas, XA_ZERO_ENTRY));
+	xas_reset(&xas);
+	EXPECT_EQ(xas.xa_node, XAS_RESTART);
+	EXPECT_EQ(xas_next_entry(&xas, ULONG_MAX), xa_mk_value(0));
+	EXPECT_NE(xas.xa_node, nullptr); // inside the leaf node
+	EXPECT_TRUE(xas_retry(&xas, XA_RETRY_ENTRY));
+	EXPECT_EQ(xas.xa_node, XAS_RESTART);
+
+	xas_set(&xas, 0);
+	xas_store(&xas, XA_RETRY_ENTRY);
+	xas_set(&xas, 1);
+	xas_store(&xas, XA_RETRY_ENTRY);
+	unsigned seen = 0;
+	xas_set(&xas, 0);
+	xas_for_each(&xas, entry, ULONG_MAX) {
+		EXPECT_EQ(entry, XA_RETRY_ENTRY);
+		xas_store(&xas, xa_mk_index(xas.xa_index));
+		seen++;
+	}
+	EXPECT_EQ(seen, 2u);
+	xa_erase_index(&xa, 0);
+	xa_erase_index(&xa, 1);
+	EXPECT_TRUE(xa_empty(&xa));
+}
+
+// check_xa_load
+TEST_F(Xarray, LoadSeesExactlyWhatWasStored)
+{
+	for (unsigned long i = 0; i < 1024; i++) {
+		for (unsigned long j = 0; j < 1024; j++) {
+			void *entry = xa_load(&xa, j);
+			if (j < i)
+				{ ASSERT_EQ(xa_to_value(entry), j); }
+			else
+				{ ASSERT_EQ(entry, nullptr); }
+		}
+		ASSERT_EQ(xa_store_index(&xa, i, GFP_KERNEL), nullptr);
+	}
+	for (unsigned long i = 0; i < 1024; i++) {
+		for (unsigned long j = 0; j < 1024; j++) {
+			void *entry = xa_load(&xa, j);
+			if (j >= i)
+				{ ASSERT_EQ(xa_to_value(entry), j); }
+			else
+				{ ASSERT_EQ(entry, nullptr); }
+		}
+		xa_erase_index(&xa, i);
+	}
+	EXPECT_TRUE(xa_empty(&xa));
+}
+
+// check_xa_mark_1 (the single-index part, every 4th index below 16384)
+TEST_F(Xarray, MarksLiveAndDieWithTheirEntry)
+{
+	for (unsigned long index = 0; index < 16384; index += 4) {
+		SCOPED_TRACE(index);
+		/* NULL elements have no marks set */
+		ASSERT_FALSE(xa_get_mark(&xa, index, XA_MARK_0));
+		xa_set_mark(&xa, index, XA_MARK_0);
+		ASSERT_FALSE(xa_get_mark(&xa, index, XA_MARK_0));
+
+		/* Storing a pointer will not make a mark appear */
+		ASSERT_EQ(xa_store_index(&xa, index, GFP_KERNEL), nullptr);
+		ASSERT_FALSE(xa_get_mark(&xa, index, XA_MARK_0));
+		xa_set_mark(&xa, index, XA_MARK_0);
+		ASSERT_TRUE(xa_get_mark(&xa, index, XA_MARK_0));
+
+		/* Setting one mark will not set another mark */
+		ASSERT_FALSE(xa_get_mark(&xa, index + 1, XA_MARK_0));
+		ASSERT_FALSE(xa_get_mark(&xa, index, XA_MARK_1));
+
+		/* Storing NULL clears marks, and they can't be set again */
+		xa_erase_index(&xa, index);
+		ASSERT_TRUE(xa_empty(&xa));
+		ASSERT_FALSE(xa_get_mark(&xa, index, XA_MARK_0));
+		xa_set_mark(&xa, index, XA_MARK_0);
+		ASSERT_FALSE(xa_get_mark(&xa, index, XA_MARK_0));
+	}
+}
+
+// check_xa_mark_2
+TEST_F(Xarray, InitMarksKeepsNothingAndMarkedWalkCounts)
+{
+	XA_STATE(xas, &xa, 0);
+	void *entry;
+	unsigned count = 0;
+
+	xa_store_index(&xa, 0, GFP_KERNEL);
+	xa_set_mark(&xa, 0, XA_MARK_0);
+	xas_load(&xas);
+	xas_init_marks(&xas);
+	EXPECT_FALSE(xa_get_mark(&xa, 0, XA_MARK_0));
+
+	for (unsigned long index = 3500; index < 4500; index++) {
+		xa_store_index(&xa, index, GFP_KERNEL);
+		xa_set_mark(&xa, index, XA_MARK_0);
+	}
+	xas_reset(&xas);
+	xas_for_each_marked(&xas, entry, ULONG_MAX, XA_MARK_0)
+		count++;
+	EXPECT_EQ(count, 1000u);
+
+	xas_set(&xas, 0);
+	xas_for_each(&xas, entry, ULONG_MAX) {
+		xas_init_marks(&xas);
+		EXPECT_FALSE(xas_get_mark(&xas, XA_MARK_0));
+		EXPECT_FALSE(xa_get_mark(&xa, xas.xa_index, XA_MARK_0));
+	}
+	EXPECT_FALSE(xa_marked(&xa, XA_MARK_0));
+	EXPECT_TRUE(tree_ok(&xa));
+}
+
+// check_xa_shrink (single-index part; the freed node is not read back:
+// without RCU it is freed at once)
+TEST_F(Xarray, EraseShrinksTheTreeToItsHead)
+{
+	XA_STATE(xas, &xa, 1);
+
+	ASSERT_TRUE(xa_empty(&xa));
+	ASSERT_EQ(xa_store_index(&xa, 0, GFP_KERNEL), nullptr);
+	EXPECT_EQ(xa.xa_head, xa_mk_value(0)); // index 0 alone lives in the head
+	EXPECT_EQ(live_nodes(), 0u);
+	ASSERT_EQ(xa_store_index(&xa, 1, GFP_KERNEL), nullptr);
+	EXPECT_TRUE(xa_is_node(xa.xa_head));
+	EXPECT_EQ(live_nodes(), 1u);
+
+	EXPECT_EQ(xas_load(&xas), xa_mk_value(1));
+	xa_node *node = xas.xa_node;
+	EXPECT_EQ(xa_entry_locked(&xa, node, 0), xa_mk_value(0));
+	EXPECT_EQ(xas_store(&xas, nullptr), xa_mk_value(1));
+	EXPECT_EQ(xa_load(&xa, 1), nullptr);
+	EXPECT_EQ(xas.xa_node, XAS_BOUNDS);
+	EXPECT_EQ(xa.xa_head, xa_mk_value(0));
+	EXPECT_EQ(live_nodes(), 0u);
+	EXPECT_EQ(xas_load(&xas), nullptr);
+	EXPECT_EQ(xa_load(&xa, 0), xa_mk_value(0));
+	xa_erase_index(&xa, 0);
+	EXPECT_TRUE(xa_empty(&xa));
+
+	/* order 0 of the kernel's loop: ULONG_MAX grows, erasing it shrinks */
+	xa_store(&xa, 0, xa_mk_value(0), GFP_KERNEL);
+	void *head = xa.xa_head;
+	EXPECT_EQ(xa_store_index(&xa, ULONG_MAX, GFP_KERNEL), nullptr);
+	EXPECT_NE(xa.xa_head, head);
+	EXPECT_EQ(xa_to_node(xa.xa_head)->shift, 60);
+	EXPECT_EQ(xa_load(&xa, 1), nullptr);
+	xa_erase_index(&xa, ULONG_MAX);
+	EXPECT_EQ(xa.xa_head, head);
+	xa_erase_index(&xa, 0);
+}
+
+// check_insert
+TEST_F(Xarray, InsertLandsOnlyAtItsIndex)
+{
+	for (unsigned long i = 0; i < 1024; i++) {
+		xa_insert_index(&xa, i);
+		EXPECT_EQ(xa_load(&xa, i - 1), nullptr);
+		EXPECT_EQ(xa_load(&xa, i + 1), nullptr);
+		xa_erase_index(&xa, i);
+	}
+	for (unsigned long i = 10; i < BITS_PER_LONG; i++) {
+		xa_insert_index(&xa, 1UL << i);
+		EXPECT_EQ(xa_load(&xa, (1UL << i) - 1), nullptr);
+		EXPECT_EQ(xa_load(&xa, (1UL << i) + 1), nullptr);
+		xa_erase_index(&xa, 1UL << i);
+
+		xa_insert_index(&xa, (1UL << i) - 1);
+		EXPECT_EQ(xa_load(&xa, (1UL << i) - 2), nullptr);
+		EXPECT_EQ(xa_load(&xa, 1UL << i), nullptr);
+		xa_erase_index(&xa, (1UL << i) - 1);
+	}
+	xa_insert_index(&xa, ~0UL);
+	EXPECT_EQ(xa_load(&xa, 0UL), nullptr);
+	EXPECT_EQ(xa_load(&xa, ~1UL), nullptr);
+	EXPECT_EQ(xa_insert(&xa, ~0UL, xa_mk_value(1), GFP_KERNEL), -EBUSY);
+	xa_erase_index(&xa, ~0UL);
+	EXPECT_TRUE(xa_empty(&xa));
+}
+
+// check_cmpxchg
+TEST_F(Xarray, CmpxchgStoresOnlyOverTheExpectedEntry)
+{
+	void *FIVE = xa_mk_value(5);
+	void *SIX = xa_mk_value(6);
+	void *LOTS = xa_mk_value(12345678);
+
+	EXPECT_EQ(xa_store_index(&xa, 12345678, GFP_KERNEL), nullptr);
+	EXPECT_EQ(xa_insert(&xa, 12345678, &xa, GFP_KERNEL), -EBUSY);
+	EXPECT_EQ(xa_cmpxchg(&xa, 12345678, SIX, FIVE, GFP_KERNEL), LOTS);
+	EXPECT_EQ(xa_cmpxchg(&xa, 12345678, LOTS, FIVE, GFP_KERNEL), LOTS);
+	EXPECT_EQ(xa_cmpxchg(&xa, 12345678, FIVE, LOTS, GFP_KERNEL), FIVE);
+	EXPECT_EQ(xa_cmpxchg(&xa, 5, FIVE, nullptr, GFP_KERNEL), nullptr);
+	EXPECT_EQ(xa_cmpxchg(&xa, 5, nullptr, FIVE, GFP_KERNEL), nullptr);
+	EXPECT_EQ(xa_insert(&xa, 5, FIVE, GFP_KERNEL), -EBUSY);
+	EXPECT_EQ(xa_cmpxchg(&xa, 5, FIVE, nullptr, GFP_KERNEL), FIVE);
+	EXPECT_EQ(xa_insert(&xa, 5, FIVE, GFP_KERNEL), 0);
+	xa_erase_index(&xa, 12345678);
+	xa_erase_index(&xa, 5);
+	EXPECT_TRUE(xa_empty(&xa));
+}
+
+// check_reserve, on a plain array and on an allocating one
+TEST_F(Xarray, ReservedEntryReadsNullButIsBusy)
+{
+	for (gfp_t flags : {0u, XA_FLAGS_ALLOC}) {
+		SCOPED_TRACE(flags);
+		xa_init_flags(&xa, flags);
+		void *entry;
+		unsigned long index;
+
+		/* An array with a reserved entry is not empty */
+		ASSERT_TRUE(xa_empty(&xa));
+		ASSERT_EQ(xa_reserve(&xa, 12345678, GFP_KERNEL), 0);
+		EXPECT_FALSE(xa_empty(&xa));
+		EXPECT_EQ(xa_load(&xa, 12345678), nullptr);
+		xa_release(&xa, 12345678);
+		EXPECT_TRUE(xa_empty(&xa));
+
+		/* Releasing a used entry does nothing */
+		ASSERT_EQ(xa_reserve(&xa, 12345678, GFP_KERNEL), 0);
+		EXPECT_EQ(xa_store_index(&xa, 12345678, GFP_NOWAIT), nullptr);
+		xa_release(&xa, 12345678);
+		xa_erase_index(&xa, 12345678);
+		EXPECT_TRUE(xa_empty(&xa));
+
+		/* cmpxchg sees a reserved entry as ZERO */
+		ASSERT_EQ(xa_reserve(&xa, 12345678, GFP_KERNEL), 0);
+		EXPECT_EQ(xa_cmpxchg(&xa, 12345678, XA_ZERO_ENTRY, xa_mk_value(12345678), GFP_NOWAIT),
+			  nullptr);
+		xa_release(&xa, 12345678);
+		xa_erase_index(&xa, 12345678);
+		EXPECT_TRUE(xa_empty(&xa));
+
+		/* xa_insert treats it as busy */
+		ASSERT_EQ(xa_reserve(&xa, 12345678, GFP_KERNEL), 0);
+		EXPECT_EQ(xa_insert(&xa, 12345678, xa_mk_value(12345678), 0), -EBUSY);
+		EXPECT_FALSE(xa_empty(&xa));
+		EXPECT_EQ(xa_erase(&xa, 12345678), nullptr);
+		EXPECT_TRUE(xa_empty(&xa));
+
+		/* Can iterate through a reserved entry */
+		xa_store_index(&xa, 5, GFP_KERNEL);
+		ASSERT_EQ(xa_reserve(&xa, 6, GFP_KERNEL), 0);
+		xa_store_index(&xa, 7, GFP_KERNEL);
+		int count = 0;
+		xa_for_each(&xa, index, entry) {
+			EXPECT_TRUE(index == 5 || index == 7) << index;
+			count++;
+		}
+		EXPECT_EQ(count, 2);
+
+		/* If we free a reserved entry, we should be able to allocate it */
+		if (xa.xa_flags & XA_FLAGS_ALLOC) {
+			std::uint32_t id;
+			ASSERT_EQ(xa_alloc(&xa, &id, xa_mk_value(8), XA_LIMIT(5, 10), GFP_KERNEL), 0);
+			EXPECT_EQ(id, 8u);
+			xa_release(&xa, 6);
+			ASSERT_EQ(xa_alloc(&xa, &id, xa_mk_value(6), XA_LIMIT(5, 10), GFP_KERNEL), 0);
+			EXPECT_EQ(id, 6u);
+		}
+		xa_destroy(&xa);
+	}
+}
+
+// check_xas_erase
+TEST_F(Xarray, XasStoreNullWhileIteratingEmptiesTheArray)
+{
+	XA_STATE(xas, &xa, 0);
+	void *entry;
+
+	for (unsigned long i = 0; i < 200; i++) {
+		for (unsigned long j = i; j < 2 * i + 17; j++) {
+			xas_set(&xas, j);
+			do {
+				xas_store(&xas, xa_mk_index(j));
+			} while (xas_nomem(&xas, GFP_KERNEL));
+		}
+		xas_set(&xas, ULONG_MAX);
+		do {
+			xas_store(&xas, xa_mk_value(0));
+		} while (xas_nomem(&xas, GFP_KERNEL));
+		xas_store(&xas, nullptr);
+
+		xas_set(&xas, 0);
+		unsigned long j = i;
+		xas_for_each(&xas, entry, ULONG_MAX) {
+			ASSERT_EQ(entry, xa_mk_index(j));
+			xas_store(&xas, nullptr);
+			j++;
+		}
+		ASSERT_EQ(j, 2 * i + 17);
+		ASSERT_TRUE(xa_empty(&xa));
+		ASSERT_EQ(live_nodes(), 0u);
+	}
+}
+
+// check_xa_alloc_1, for XA_FLAGS_ALLOC (base 0) and XA_FLAGS_ALLOC1 (base 1)
+TEST_F(Xarray, AllocHandsOutTheLowestFreeId)
+{
+	for (unsigned base : {0u, 1u}) {
+		SCOPED_TRACE(base);
+		xa_init_flags(&xa, base ? XA_FLAGS_ALLOC1 : XA_FLAGS_ALLOC);
+		std::uint32_t id;
+
+		/* An empty array should assign base to the first alloc */
+		xa_alloc_index(&xa, base);
+		/* Erasing it should make the array empty again */
+		xa_erase_index(&xa, base);
+		EXPECT_TRUE(xa_empty(&xa));
+		/* And it should assign base again */
+		xa_alloc_index(&xa, base);
+		/* Allocating and then erasing a lot should not lose base */
+		for (unsigned long i = base + 1; i < 2 * XA_CHUNK_SIZE; i++)
+			xa_alloc_index(&xa, i);
+		for (unsigned long i = base; i < 2 * XA_CHUNK_SIZE; i++)
+			xa_erase_index(&xa, i);
+		xa_alloc_index(&xa, base);
+		/* Destroying the array should do the same as erasing */
+		xa_destroy(&xa);
+		/* And it should assign base again */
+		xa_alloc_index(&xa, base);
+		/* The next assigned ID should be base+1 */
+		xa_alloc_index(&xa, base + 1);
+		xa_erase_index(&xa, base + 1);
+		/* Storing a value should mark it used */
+		xa_store_index(&xa, base + 1, GFP_KERNEL);
+		xa_alloc_index(&xa, base + 2);
+		/* If we then erase base, it should be free */
+		xa_erase_index(&xa, base);
+		xa_alloc_index(&xa, base);
+		xa_erase_index(&xa, base + 1);
+		xa_erase_index(&xa, base + 2);
+		for (unsigned long i = 1; i < 5000; i++)
+			xa_alloc_index(&xa, base + i);
+		EXPECT_TRUE(tree_ok(&xa));
+		xa_destroy(&xa);
+
+		/* Check that we fail properly at the limit of allocation */
+		ASSERT_EQ(xa_alloc(&xa, &id, xa_mk_index(UINT_MAX - 1), XA_LIMIT(UINT_MAX - 1, UINT_MAX),
+				   GFP_KERNEL), 0);
+		EXPECT_EQ(id, 0xfffffffeU);
+		ASSERT_EQ(xa_alloc(&xa, &id, xa_mk_index(UINT_MAX), XA_LIMIT(UINT_MAX - 1, UINT_MAX),
+				   GFP_KERNEL), 0);
+		EXPECT_EQ(id, 0xffffffffU);
+		id = 3;
+		EXPECT_EQ(xa_alloc(&xa, &id, xa_mk_index(0), XA_LIMIT(UINT_MAX - 1, UINT_MAX), GFP_KERNEL),
+			  -EBUSY);
+		EXPECT_EQ(id, 3u);
+		xa_destroy(&xa);
+
+		EXPECT_EQ(xa_alloc(&xa, &id, xa_mk_index(10), XA_LIMIT(10, 5), GFP_KERNEL), -EBUSY);
+		EXPECT_EQ(xa_store_index(&xa, 3, GFP_KERNEL), nullptr);
+		EXPECT_EQ(xa_alloc(&xa, &id, xa_mk_index(10), XA_LIMIT(10, 5), GFP_KERNEL), -EBUSY);
+		xa_erase_index(&xa, 3);
+		EXPECT_TRUE(xa_empty(&xa));
+	}
+	/* A non-allocating array refuses xa_alloc() */
+	xa_init(&xa);
+	std::uint32_t id = 7;
+	EXPECT_EQ(xa_alloc(&xa, &id, xa_mk_value(1), xa_limit_32b, GFP_KERNEL), -EINVAL);
+	EXPECT_EQ(id, 7u);
+}
+
+// check_xa_alloc_2
+TEST_F(Xarray, AllocOfNullReservesAndEmptyTracksIt)
+{
+	for (unsigned base : {0u, 1u}) {
+		SCOPED_TRACE(base);
+		xa_init_flags(&xa, base ? XA_FLAGS_ALLOC1 : XA_FLAGS_ALLOC);
+		std::uint32_t id;
+		unsigned long index;
+		void *entry;
+
+		/* Allocate and free a NULL and check xa_empty() behaves */
+		ASSERT_EQ(xa_alloc(&xa, &id, nullptr, xa_limit_32b, GFP_KERNEL), 0);
+		EXPECT_EQ(id, base);
+		EXPECT_FALSE(xa_empty(&xa));
+		EXPECT_EQ(xa_erase(&xa, id), nullptr);
+		EXPECT_TRUE(xa_empty(&xa));
+
+		/* Ditto, but check destroy instead of erase */
+		ASSERT_EQ(xa_alloc(&xa, &id, nullptr, xa_limit_32b, GFP_KERNEL), 0);
+		EXPECT_EQ(id, base);
+		EXPECT_FALSE(xa_empty(&xa));
+		xa_destroy(&xa);
+		EXPECT_TRUE(xa_empty(&xa));
+
+		for (unsigned i = base; i < base + 10; i++) {
+			ASSERT_EQ(xa_alloc(&xa, &id, nullptr, xa_limit_32b, GFP_KERNEL), 0);
+			EXPECT_EQ(id, i);
+		}
+		EXPECT_EQ(xa_store(&xa, 3, xa_mk_index(3), GFP_KERNEL), nullptr);
+		EXPECT_EQ(xa_store(&xa, 4, xa_mk_index(4), GFP_KERNEL), nullptr);
+		/* Storing NULL into an allocating array keeps the index reserved */
+		EXPECT_EQ(xa_store(&xa, 4, nullptr, GFP_KERNEL), xa_mk_index(4));
+		EXPECT_EQ(xa_erase(&xa, 5), nullptr);
+		ASSERT_EQ(xa_alloc(&xa, &id, nullptr, xa_limit_32b, GFP_KERNEL), 0);
+		EXPECT_EQ(id, 5u);
+
+		xa_for_each(&xa, index, entry) {
+			xa_erase_index(&xa, index);
+		}
+		for (unsigned i = base; i < base + 9; i++) {
+			EXPECT_EQ(xa_erase(&xa, i), nullptr);
+			EXPECT_FALSE(xa_empty(&xa));
+		}
+		EXPECT_EQ(xa_erase(&xa, 8), nullptr);
+		EXPECT_FALSE(xa_empty(&xa));
+		EXPECT_EQ(xa_erase(&xa, base + 9), nullptr);
+		EXPECT_TRUE(xa_empty(&xa));
+		xa_destroy(&xa);
+	}
+}
+
+// check_xa_alloc_3
+TEST_F(Xarray, AllocCyclicWrapsAndReportsIt)
+{
+	for (unsigned base : {0u, 1u}) {
+		SCOPED_TRACE(base);
+		xa_init_flags(&xa, base ? XA_FLAGS_ALLOC1 : XA_FLAGS_ALLOC);
+		xa_limit limit = XA_LIMIT(1, 0x3fff);
+		std::uint32_t next = 0;
+		std::uint32_t id;
+		unsigned long index;
+		void *entry;
+
+		ASSERT_EQ(xa_alloc_cyclic(&xa, &id, xa_mk_index(1), limit, &next, GFP_KERNEL), 0);
+		EXPECT_EQ(id, 1u);
+		next = 0x3ffd;
+		ASSERT_EQ(xa_alloc_cyclic(&xa, &id, xa_mk_index(0x3ffd), limit, &next, GFP_KERNEL), 0);
+		EXPECT_EQ(id, 0x3ffdu);
+		xa_erase_index(&xa, 0x3ffd);
+		xa_erase_index(&xa, 1);
+		EXPECT_TRUE(xa_empty(&xa));
+
+		for (unsigned i = 0x3ffe; i < 0x4003; i++) {
+			entry = i < 0x4000 ? xa_mk_index(i) : xa_mk_index(i - 0x3fff);
+			int ret = xa_alloc_cyclic(&xa, &id, entry, limit, &next, GFP_KERNEL);
+			EXPECT_EQ(ret, id == 1 ? 1 : 0) << i;
+			EXPECT_EQ(xa_mk_index(id), entry);
+		}
+
+		/* Check wrap-around is handled correctly */
+		if (base != 0)
+			xa_erase_index(&xa, base);
+		xa_erase_index(&xa, base + 1);
+		next = UINT_MAX;
+		ASSERT_EQ(xa_alloc_cyclic(&xa, &id, xa_mk_index(UINT_MAX), xa_limit_32b, &next, GFP_KERNEL), 0);
+		EXPECT_EQ(id, UINT_MAX);
+		EXPECT_EQ(xa_alloc_cyclic(&xa, &id, xa_mk_index(base), xa_limit_32b, &next, GFP_KERNEL), 1);
+		EXPECT_EQ(id, base);
+		EXPECT_EQ(xa_alloc_cyclic(&xa, &id, xa_mk_index(base + 1), xa_limit_32b, &next, GFP_KERNEL), 0);
+		EXPECT_EQ(id, base + 1);
+
+		xa_for_each(&xa, index, entry)
+			xa_erase_index(&xa, index);
+		EXPECT_TRUE(xa_empty(&xa));
+	}
+}
+
+// check_find_1
+TEST_F(Xarray, FindReturnsLowestMatchAtOrAfterIndex)
+{
+	for (unsigned long i = 0; i < 100; i++) {
+		ASSERT_EQ(xa_store_index(&xa, i, GFP_KERNEL), nullptr);
+		xa_set_mark(&xa, i, XA_MARK_0);
+		for (unsigned long j = 0; j < i; j++) {
+			ASSERT_EQ(xa_store_index(&xa, j, GFP_KERNEL), nullptr);
+			xa_set_mark(&xa, j, XA_MARK_0);
+			for (unsigned long k = 0; k < 100; k++) {
+				unsigned long index = k;
+				void *entry = xa_find(&xa, &index, ULONG_MAX, XA_PRESENT);
+				if (k <= j)
+					{ ASSERT_EQ(index, j); }
+				else if (k <= i)
+					{ ASSERT_EQ(index, i); }
+				else
+					{ ASSERT_EQ(entry, nullptr); }
+
+				index = k;
+				entry = xa_find(&xa, &index, ULONG_MAX, XA_MARK_0);
+				if (k <= j)
+					{ ASSERT_EQ(index, j); }
+				else if (k <= i)
+					{ ASSERT_EQ(index, i); }
+				else
+					{ ASSERT_EQ(entry, nullptr); }
+			}
+			xa_erase_index(&xa, j);
+			ASSERT_FALSE(xa_get_mark(&xa, j, XA_MARK_0));
+			ASSERT_TRUE(xa_get_mark(&xa, i, XA_MARK_0));
+		}
+		xa_erase_index(&xa, i);
+		ASSERT_FALSE(xa_get_mark(&xa, i, XA_MARK_0));
+	}
+	EXPECT_TRUE(xa_empty(&xa));
+}
+
+// check_find_2
+TEST_F(Xarray, ForEachVisitsEveryEntryInOrder)
+{
+	void *entry;
+	unsigned long index;
+
+	xa_for_each(&xa, index, entry) {
+		ADD_FAILURE() << "empty array yielded " << index;
+	}
+	for (unsigned long i = 0; i < 1024; i++) {
+		xa_store_index(&xa, i, GFP_KERNEL);
+		unsigned long j = 0;
+		xa_for_each(&xa, index, entry) {
+			ASSERT_EQ(xa_mk_index(index), entry);
+			ASSERT_EQ(index, j++);
+		}
+		ASSERT_EQ(j, i + 1);
+	}
+}
+
+// check_find_3
+TEST_F(Xarray, MarkedWalkPastMaxRestarts)
+{
+	XA_STATE(xas, &xa, 0);
+	void *entry;
+
+	for (unsigned long i = 0; i < 100; i++) {
+		for (unsigned long j = 0; j < 100; j++) {
+			for (unsigned long k = 0; k < 100; k++) {
+				xas_set(&xas, j);
+				unsigned long seen = 0;
+				xas_for_each_marked(&xas, entry, k, XA_MARK_0)
+					seen++;
+				if (j > k)
+					{ ASSERT_EQ(xas.xa_node, XAS_RESTART); }
+				unsigned long want = j <= k && j < i ? (k < i ? k : i - 1) - j + 1 : 0;
+				ASSERT_EQ(seen, want) << i << " " << j << " " << k;
+			}
+		}
+		xa_store_index(&xa, i, GFP_KERNEL);
+		xa_set_mark(&xa, i, XA_MARK_0);
+	}
+}
+
+// check_find_4
+TEST_F(Xarray, FindAfterUlongMaxFindsNothing)
+{
+	unsigned long index = 0;
+
+	xa_store_index(&xa, ULONG_MAX, GFP_KERNEL);
+	EXPECT_EQ(xa_find_after(&xa, &index, ULONG_MAX, XA_PRESENT), xa_mk_index(ULONG_MAX));
+	EXPECT_EQ(index, ULONG_MAX);
+	EXPECT_EQ(xa_find_after(&xa, &index, ULONG_MAX, XA_PRESENT), nullptr);
+	xa_erase_index(&xa, ULONG_MAX);
+}
+
+// check_find_entry (xa_find_entry() with xas_pause() every 4th entry)
+TEST_F(Xarray, PausedWalkStillFindsEachEntry)
+{
+	auto find_entry = [&](void *item) -> long {
+		XA_STATE(xas, &xa, 0);
+		unsigned checked = 0;
+		void *entry;
+		xas_for_each(&xas, entry, ULONG_MAX) {
+			if (xas_retry(&xas, entry))
+				continue;
+			if (entry == item)
+				break;
+			checked++;
+			if ((checked % 4) != 0)
+				continue;
+			xas_pause(&xas);
+		}
+		return entry ? static_cast<long>(xas.xa_index) : -1;
+	};
+	for (unsigned long index = 0; index < 4096; index += 3) {
+		xa_store_index(&xa, index, GFP_KERNEL);
+		ASSERT_EQ(find_entry(xa_mk_index(index)), static_cast<long>(index));
+	}
+	EXPECT_EQ(find_entry(&xa), -1);
+	xa_destroy(&xa);
+	EXPECT_EQ(find_entry(&xa), -1);
+	xa_store_index(&xa, ULONG_MAX, GFP_KERNEL);
+	EXPECT_EQ(find_entry(&xa), -1);
+	EXPECT_EQ(find_entry(xa_mk_index(ULONG_MAX)), -1L); // index -1 is ULONG_MAX
+	xa_erase_index(&xa, ULONG_MAX);
+}
+
+// check_move (xas_next / xas_prev over 2^16 entries with a hole)
+TEST_F(Xarray, XasNextAndPrevStepByOne)
+{
+	XA_STATE(xas, &xa, (1 << 16) - 1);
+	unsigned long i;
+
+	for (i = 0; i < (1 << 16); i++)
+		ASSERT_EQ(xa_store_index(&xa, i, GFP_KERNEL), nullptr);
+	do {
+		void *entry = xas_prev(&xas);
+		i--;
+		ASSERT_EQ(entry, xa_mk_index(i));
+		ASSERT_EQ(i, xas.xa_index);
+	} while (i != 0);
+	EXPECT_EQ(xas_prev(&xas), nullptr);
+	EXPECT_EQ(xas.xa_index, ULONG_MAX);
+	do {
+		void *entry = xas_next(&xas);
+		ASSERT_EQ(entry, xa_mk_index(i));
+		ASSERT_EQ(i, xas.xa_index);
+		i++;
+	} while (i < (1 << 16));
+
+	for (i = (1 << 8); i < (1 << 15); i++)
+		xa_erase_index(&xa, i);
+	i = xas.xa_index;
+	do {
+		void *entry = xas_prev(&xas);
+		i--;
+		if ((i < (1 << 8)) || (i >= (1 << 15)))
+			{ ASSERT_EQ(entry, xa_mk_index(i)); }
+		else
+			{ ASSERT_EQ(entry, nullptr); }
+		ASSERT_EQ(i, xas.xa_index);
+	} while (i != 0);
+	EXPECT_EQ(xas_prev(&xas), nullptr);
+	EXPECT_EQ(xas.xa_index, ULONG_MAX);
+}
+
+// check_move_tiny and check_move_max
+TEST_F(Xarray, XasMovesAroundTinyAndMaxArrays)
+{
+	XA_STATE(xas, &xa, 0);
+
+	EXPECT_EQ(xas_next(&xas), nullptr);
+	EXPECT_EQ(xas_next(&xas), nullptr);
+	xa_store_index(&xa, 0, GFP_KERNEL);
+	xas_set(&xas, 0);
+	EXPECT_EQ(xas_next(&xas), xa_mk_index(0));
+	EXPECT_EQ(xas_next(&xas), nullptr);
+	xas_set(&xas, 0);
+	EXPECT_EQ(xas_prev(&xas), xa_mk_index(0));
+	EXPECT_EQ(xas_prev(&xas), nullptr);
+	xa_erase_index(&xa, 0);
+
+	xa_store_index(&xa, ULONG_MAX, GFP_KERNEL);
+	xas_set(&xas, 0);
+	EXPECT_EQ(xas_find(&xas, ULONG_MAX), xa_mk_index(ULONG_MAX));
+	EXPECT_EQ(xas_find(&xas, ULONG_MAX), nullptr);
+	xas_set(&xas, 0);
+	EXPECT_EQ(xas_find(&xas, ULONG_MAX), xa_mk_index(ULONG_MAX));
+	xas_pause(&xas);
+	EXPECT_EQ(xas_find(&xas, ULONG_MAX), nullptr);
+	xa_erase_index(&xa, ULONG_MAX);
+	EXPECT_TRUE(xa_empty(&xa));
+}
+
+// check_move_small
+TEST_F(Xarray, XasMovesThroughSmallSparseArrays)
+{
+	for (unsigned long idx : {1UL, 2UL, 3UL, 63UL, 64UL, 65UL, 1024UL, 4095UL, 32768UL}) {
+		SCOPED_TRACE(idx);
+		XA_STATE(xas, &xa, 0);
+		unsigned long i;
+
+		xa_store_index(&xa, 0, GFP_KERNEL);
+		xa_store_index(&xa, idx, GFP_KERNEL);
+		for (i = 0; i < idx * 4; i++) {
+			void *entry = xas_next(&xas);
+			if (i <= idx)
+				{ ASSERT_NE(xas.xa_node, XAS_RESTART); }
+			ASSERT_EQ(xas.xa_index, i);
+			if (i == 0 || i == idx)
+				{ ASSERT_EQ(entry, xa_mk_index(i)); }
+			else
+				{ ASSERT_EQ(entry, nullptr); }
+		}
+		xas_next(&xas);
+		ASSERT_EQ(xas.xa_index, i);
+		do {
+			void *entry = xas_prev(&xas);
+			i--;
+			if (i <= idx)
+				{ ASSERT_NE(xas.xa_node, XAS_RESTART); }
+			ASSERT_EQ(xas.xa_index, i);
+			if (i == 0 || i == idx)
+				{ ASSERT_EQ(entry, xa_mk_index(i)); }
+			else
+				{ ASSERT_EQ(entry, nullptr); }
+		} while (i > 0);
+
+		xas_set(&xas, ULONG_MAX);
+		EXPECT_EQ(xas_next(&xas), nullptr);
+		EXPECT_EQ(xas.xa_index, ULONG_MAX);
+		EXPECT_EQ(xas_next(&xas), xa_mk_value(0));
+		EXPECT_EQ(xas.xa_index, 0u);
+		EXPECT_EQ(xas_prev(&xas), nullptr);
+		EXPECT_EQ(xas.xa_index, ULONG_MAX);
+		xa_erase_index(&xa, 0);
+		xa_erase_index(&xa, idx);
+		EXPECT_TRUE(xa_empty(&xa));
+	}
+}
+
+// check_destroy
+TEST_F(Xarray, DestroyEmptiesAndFreesEverything)
+{
+	xa_destroy(&xa);
+	EXPECT_TRUE(xa_empty(&xa));
+	for (unsigned long index = 0; index < 1000; index++) {
+		xa_store_index(&xa, index, GFP_KERNEL);
+		ASSERT_FALSE(xa_empty(&xa));
+		xa_destroy(&xa);
+		ASSERT_TRUE(xa_empty(&xa));
+		ASSERT_EQ(live_nodes(), 0u);
+	}
+	xa_store(&xa, ULONG_MAX, &xa, GFP_KERNEL);
+	EXPECT_FALSE(xa_empty(&xa));
+	xa_destroy(&xa);
+	EXPECT_TRUE(xa_empty(&xa));
+	for (unsigned long index = 0; index < 100000; index += 7)
+		xa_store_index(&xa, index, GFP_KERNEL);
+	xa_set_mark(&xa, 7, XA_MARK_2);
+	EXPECT_GT(live_nodes(), 0u);
+	xa_destroy(&xa);
+	EXPECT_TRUE(xa_empty(&xa));
+	EXPECT_FALSE(xa_marked(&xa, XA_MARK_2));
+	EXPECT_EQ(live_nodes(), 0u);
+}
+
+// check_account (count / nr_values, as in check_multi_store's node checks)
+TEST_F(Xarray, NodesCountEntriesAndValues)
+{
+	xa_store(&xa, 0, xa_mk_value(0), GFP_KERNEL);
+	xa_store(&xa, 1, xa_mk_value(1), GFP_KERNEL);
+	xa_node *node = xa_to_node(xa.xa_head);
+	EXPECT_EQ(node->count, 2);
+	EXPECT_EQ(node->nr_values, 2);
+	/* Storing a pointer adjacent to the values does not alter them */
+	xa_store(&xa, 3, &xa, GFP_KERNEL);
+	EXPECT_EQ(node->count, 3);
+	EXPECT_EQ(node->nr_values, 2);
+	/* A reserved entry counts, but is not a value */
+	ASSERT_EQ(xa_reserve(&xa, 4, GFP_KERNEL), 0);
+	EXPECT_EQ(node->count, 4);
+	EXPECT_EQ(node->nr_values, 2);
+	/* Replacing a value by a pointer moves it between the counts */
+	xa_store(&xa, 1, &xa, GFP_KERNEL);
+	EXPECT_EQ(node->count, 4);
+	EXPECT_EQ(node->nr_values, 1);
+	xa_erase(&xa, 3);
+	EXPECT_EQ(node->count, 3);
+	EXPECT_TRUE(tree_ok(&xa));
+}
+
+/* ---------------------------------------------------------------------- */
+/* Beyond test_xarray.c                                                   */
+
+TEST_F(Xarray, BoundaryIndicesRoundTrip)
+{
+	const unsigned long idx[] = {0, 1, (1UL << 20) - 1, ULONG_MAX};
+	const unsigned root_shift[] = {0, 0, 18, 60};
+	const std::size_t nodes_alone[] = {0, 1, 4, 11};
+	for (unsigned a = 0; a < 4; a++) {
+		SCOPED_TRACE(idx[a]);
+		ASSERT_EQ(xa_store_index(&xa, idx[a], GFP_KERNEL), nullptr);
+		EXPECT_EQ(xa_load(&xa, idx[a]), xa_mk_index(idx[a]));
+		EXPECT_EQ(live_nodes(), nodes_alone[a]);
+		if (xa_is_node(xa.xa_head))
+			{ EXPECT_EQ(xa_to_node(xa.xa_head)->shift, root_shift[a]); }
+		unsigned long index = 0;
+		EXPECT_EQ(xa_find(&xa, &index, ULONG_MAX, XA_PRESENT), xa_mk_index(idx[a]));
+		EXPECT_EQ(index, idx[a]);
+		index = idx[a];
+		EXPECT_EQ(xa_find_after(&xa, &index, ULONG_MAX, XA_PRESENT), nullptr);
+		if (idx[a]) {
+			index = idx[a] - 1;
+			EXPECT_EQ(xa_find_after(&xa, &index, ULONG_MAX, XA_PRESENT), xa_mk_index(idx[a]));
+			index = 0;
+			EXPECT_EQ(xa_find(&xa, &index, idx[a] - 1, XA_PRESENT), nullptr);
+		}
+		xa_set_mark(&xa, idx[a], XA_MARK_1);
+		EXPECT_TRUE(xa_get_mark(&xa, idx[a], XA_MARK_1));
+		index = 0;
+		EXPECT_EQ(xa_find(&xa, &index, ULONG_MAX, XA_MARK_1), xa_mk_index(idx[a]));
+		EXPECT_EQ(xa_insert(&xa, idx[a], &xa, GFP_KERNEL), -EBUSY);
+		xa_erase_index(&xa, idx[a]);
+		EXPECT_TRUE(xa_empty(&xa));
+		EXPECT_FALSE(xa_marked(&xa, XA_MARK_1));
+		EXPECT_EQ(live_nodes(), 0u);
+	}
+	/* All four together, then erased in every rotation */
+	for (unsigned r = 0; r < 4; r++) {
+		for (unsigned long i : idx)
+			ASSERT_EQ(xa_store_index(&xa, i, GFP_KERNEL), nullptr);
+		EXPECT_TRUE(tree_ok(&xa));
+		unsigned long index, n = 0;
+		void *entry;
+		xa_for_each(&xa, index, entry)
+			EXPECT_EQ(index, idx[n++]);
+		EXPECT_EQ(n, 4u);
+		for (unsigned a = 0; a < 4; a++) {
+			xa_erase_index(&xa, idx[(a + r) % 4]);
+			EXPECT_TRUE(tree_ok(&xa));
+		}
+		EXPECT_TRUE(xa_empty(&xa));
+		EXPECT_EQ(live_nodes(), 0u);
+	}
+}
+
+TEST_F(Xarray, NodeAccountingMatchesTheTreeShape)
+{
+	/* Dense 0..4095: 64 leaves under one root */
+	for (unsigned long i = 0; i < 4096; i++)
+		xa_store_index(&xa, i, GFP_KERNEL);
+	EXPECT_EQ(live_nodes(), 65u);
+	EXPECT_EQ(alloc_stats_get().live_bytes - base_.live_bytes, 65 * kNodeBytes);
+	EXPECT_EQ(kNodeBytes, 576u);
+	/* One more level and a leaf for 4096 */
+	xa_store_index(&xa, 4096, GFP_KERNEL);
+	EXPECT_EQ(live_nodes(), 68u); // new root + new mid node + new leaf
+	xa_erase_index(&xa, 4096);
+	EXPECT_EQ(live_nodes(), 65u); // shrunk back
+	/* Erasing one leaf's 64 entries frees exactly that leaf */
+	for (unsigned long i = 64; i < 128; i++)
+		xa_erase_index(&xa, i);
+	EXPECT_EQ(live_nodes(), 64u);
+	for (unsigned long i = 0; i < 4096; i++)
+		if (i < 64 || i >= 128)
+			xa_erase_index(&xa, i);
+	EXPECT_TRUE(xa_empty(&xa));
+	EXPECT_EQ(live_nodes(), 0u);
+	/* Total allocations: one per node, no hidden extra */
+	std::size_t before = alloc_stats_get().total_allocs;
+	xa_store_index(&xa, 1UL << 30, GFP_KERNEL);
+	EXPECT_EQ(alloc_stats_get().total_allocs - before, 6u); // shifts 30,24,18,12,6,0
+}
+
+TEST_F(Xarray, DumpPrintsNodesValuesAndZeroEntries)
+{
+	xa_store(&xa, 5, xa_mk_value(5), GFP_KERNEL);
+	ASSERT_EQ(xa_reserve(&xa, 70, GFP_KERNEL), 0);
+	xa_set_mark(&xa, 5, XA_MARK_1);
+	::testing::internal::CaptureStderr();
+	xa_dump(&xa);
+	std::string out = ::testing::internal::GetCapturedStderr();
+	EXPECT_NE(out.find("xarray: "), std::string::npos) << out;
+	EXPECT_NE(out.find("marks 0 1 0"), std::string::npos) << out;
+	EXPECT_NE(out.find("0-4095: node"), std::string::npos) << out;
+	EXPECT_NE(out.find("shift 6 count 2 values 0"), std::string::npos) << out;
+	EXPECT_NE(out.find("0-63: node"), std::string::npos) << out;
+	EXPECT_NE(out.find("5: value 5 (0x5)"), std::string::npos) << out;
+	EXPECT_NE(out.find("70: zero (257)"), std::string::npos) << out;
+	EXPECT_EQ(out.find("UNKNOWN"), std::string::npos) << out;
+}
+
+TEST_F(Xarray, BugOnDumpsTheTreeThenAborts)
+{
+	xa_store(&xa, 3, xa_mk_value(3), GFP_KERNEL);
+	EXPECT_DEATH(XA_BUG_ON(&xa, xa_load(&xa, 3) != nullptr),
+		     "xarray: .*3: value 3 .*XA_BUG_ON\\(xa_load\\(&xa, 3\\) != nullptr\\)");
+	XA_BUG_ON(&xa, xa_load(&xa, 3) == nullptr); // must not fire
+}
+
+/* ---------------------------------------------------------------------- */
+/* Differential test and fault injection against a std::map reference     */
+
+namespace {
+
+enum class Op { Store, Erase, Insert, Cmpxchg, Reserve, Release, Alloc, Find, FindAfter,
+		SetMark, ClearMark, GetMark, Load };
+
+struct Ref {
+	void *entry; // XA_ZERO_ENTRY for a reserved index
+	unsigned marks;
+};
+
+struct Result {
+	void *ptr = nullptr;
+	int err = 0;
+	unsigned long index = 0;
+	std::uint32_t id = 0;
+	bool operator==(const Result &) const = default;
+};
+
+std::ostream &operator<<(std::ostream &os, const Result &r)
+{
+	return os << "{ptr " << r.ptr << " err " << r.err << " index " << r.index << " id " << r.id << "}";
+}
+
+struct Step {
+	Op op;
+	unsigned long index;
+	void *entry;
+	void *old;
+	unsigned long max;
+	xa_mark_t mark;
+	xa_limit limit;
+};
+
+// Model of one xarray (plain, ALLOC or ALLOC1) in a std::map.
+struct Model {
+	gfp_t flags;
+	std::map<unsigned long, Ref> map;
+
+	bool alloc() const { return flags & XA_FLAGS_TRACK_FREE; }
+	void *get(unsigned long index) const
+	{
+		auto it = map.find(index);
+		return it == map.end() ? nullptr : it->second.entry;
+	}
+	static void *user(void *entry) { return xa_is_zero(entry) ? nullptr : entry; }
+	void put(unsigned long index, void *entry)
+	{
+		if (!entry) {
+			map.erase(index);
+			return;
+		}
+		auto [it, fresh] = map.try_emplace(index, Ref{entry, 0});
+		if (!fresh)
+			it->second.entry = entry;
+	}
+
+	Result find(unsigned long from, unsigned long max, xa_mark_t filter, bool after) const
+	{
+		Result r;
+		r.index = from;
+		if (after) {
+			if (from == ULONG_MAX)
+				return r;
+			from++;
+		}
+		for (auto it = map.lower_bound(from); it != map.end() && it->first <= max; ++it) {
+			if (xa_is_zero(it->second.entry))
+				continue;
+			if (filter < XA_MAX_MARKS && !(it->second.marks & (1u << filter)))
+				continue;
+			r.ptr = it->second.entry;
+			r.index = it->first;
+			return r;
+		}
+		return r;
+	}
+
+	Result apply(const Step &s)
+	{
+		Result r;
+		void *cur = get(s.index);
+		switch (s.op) {
+		case Op::Store:
+			r.ptr = user(cur);
+			put(s.index, !s.entry && alloc() ? XA_ZERO_ENTRY : s.entry);
+			break;
+		case Op::Erase:
+			r.ptr = user(cur);
+			map.erase(s.index);
+			break;
+		case Op::Insert:
+			if (cur)
+				r.err = -EBUSY;
+			else
+				put(s.index, s.entry ? s.entry : XA_ZERO_ENTRY);
+			break;
+		case Op::Cmpxchg:
+			r.ptr = user(cur);
+			if (cur == s.old)
+				put(s.index, s.entry);
+			break;
+		case Op::Reserve:
+			if (!cur)
+				put(s.index, XA_ZERO_ENTRY);
+			break;
+		case Op::Release:
+			if (xa_is_zero(cur))
+				map.erase(s.index);
+			break;
+		case Op::Alloc: {
+			if (!alloc()) {
+				r.err = -EINVAL;
+				break;
+			}
+			r.err = -EBUSY;
+			unsigned long lo = s.limit.min;
+			if (lo == 0 && (flags & XA_FLAGS_ZERO_BUSY))
+				lo = 1;
+			for (unsigned long i = lo; i <= s.limit.max; i++) {
+				if (!map.count(i)) {
+					r.err = 0;
+					r.id = static_cast<std::uint32_t>(i);
+					put(i, s.entry ? s.entry : XA_ZERO_ENTRY);
+					break;
+				}
+			}
+			break;
+		}
+		case Op::Find:
+		case Op::FindAfter:
+			r = find(s.index, s.max, s.mark, s.op == Op::FindAfter);
+			break;
+		case Op::SetMark:
+			if (cur)
+				map[s.index].marks |= 1u << s.mark;
+			break;
+		case Op::ClearMark:
+			if (cur)
+				map[s.index].marks &= ~(1u << s.mark);
+			break;
+		case Op::GetMark: {
+			auto it = map.find(s.index);
+			r.err = it != map.end() && (it->second.marks & (1u << s.mark));
+			break;
+		}
+		case Op::Load:
+			r.ptr = user(cur);
+			break;
+		}
+		return r;
+	}
+};
+
+Result apply_xa(xarray *xa, const Step &s)
+{
+	Result r;
+	switch (s.op) {
+	case Op::Store:
+		r.ptr = xa_store(xa, s.index, s.entry, GFP_KERNEL);
+		break;
+	case Op::Erase:
+		r.ptr = xa_erase(xa, s.index);
+		break;
+	case Op::Insert:
+		r.err = xa_insert(xa, s.index, s.entry, GFP_KERNEL);
+		break;
+	case Op::Cmpxchg:
+		r.ptr = xa_cmpxchg(xa, s.index, s.old, s.entry, GFP_KERNEL);
+		break;
+	case Op::Reserve:
+		r.err = xa_reserve(xa, s.index, GFP_KERNEL);
+		break;
+	case Op::Release:
+		xa_release(xa, s.index);
+		break;
+	case Op::Alloc:
+		r.err = xa_alloc(xa, &r.id, s.entry, s.limit, GFP_KERNEL);
+		break;
+	case Op::Find:
+		r.index = s.index;
+		r.ptr = xa_find(xa, &r.index, s.max, s.mark);
+		break;
+	case Op::FindAfter:
+		r.index = s.index;
+		r.ptr = xa_find_after(xa, &r.index, s.max, s.mark);
+		break;
+	case Op::SetMark:
+		xa_set_mark(xa, s.index, s.mark);
+		break;
+	case Op::ClearMark:
+		xa_clear_mark(xa, s.index, s.mark);
+		break;
+	case Op::GetMark:
+		r.err = xa_get_mark(xa, s.index, s.mark);
+		break;
+	case Op::Load:
+		r.ptr = xa_load(xa, s.index);
+		break;
+	}
+	return r;
+}
+
+// Whole-table comparison: every slot (reserved ones included) with its marks.
+::testing::AssertionResult same_table(xarray *xa, const Model &m)
+{
+	XA_STATE(xas, xa, 0);
+	void *entry;
+	auto it = m.map.begin();
+	std::size_t n = 0;
+	xas_for_each(&xas, entry, ULONG_MAX) {
+		// An ALLOC1 array keeps index 0 busy with a zero entry in its leftmost leaf.
+		if ((m.flags & XA_FLAGS_ZERO_BUSY) && xas.xa_index == 0 && xa_is_zero(entry) && !m.map.count(0))
+			continue;
+		if (it == m.map.end())
+			return ::testing::AssertionFailure() << "extra entry at " << xas.xa_index;
+		if (xas.xa_index != it->first || entry != it->second.entry)
+			return ::testing::AssertionFailure()
+			       << "at " << xas.xa_index << " found " << entry << ", model has " << it->first
+			       << " = " << it->second.entry;
+		for (xa_mark_t mk = 0; mk < XA_MAX_MARKS; mk++) {
+			if (m.alloc() && mk == XA_FREE_MARK) {
+				if (xas_get_mark(&xas, mk))
+					return ::testing::AssertionFailure() << "used index " << it->first << " marked free";
+				continue;
+			}
+			if (xas_get_mark(&xas, mk) != ((it->second.marks >> mk) & 1))
+				return ::testing::AssertionFailure() << "mark " << mk << " at " << it->first;
+		}
+		++it;
+		++n;
+	}
+	if (it != m.map.end())
+		return ::testing::AssertionFailure() << "missing entry at " << it->first;
+	if (xa_empty(xa) != m.map.empty())
+		return ::testing::AssertionFailure() << "xa_empty() " << xa_empty(xa) << " with " << n << " entries";
+	return tree_ok(xa);
+}
+
+struct Gen {
+	std::mt19937_64 rng;
+	std::vector<unsigned long> hot; // indices that exist or existed
+	std::uint64_t ptrs[64] = {};    // real, aligned pointers to store
+
+	std::size_t cap;                // erase instead of store above this size
+
+	explicit Gen(std::uint64_t seed, std::size_t cap_ = 3000) : rng(seed), cap(cap_) {}
+	unsigned long below(unsigned long n) { return std::uniform_int_distribution<unsigned long>(0, n - 1)(rng); }
+
+	unsigned long index()
+	{
+		switch (below(16)) {
+		case 0:
+			return below(4);
+		case 1: {
+			static constexpr unsigned long edge[] = {0, 1, 63, 64, 4095, 4096, (1UL << 20) - 1,
+								 1UL << 20, UINT_MAX, ULONG_MAX - 1, ULONG_MAX};
+			return edge[below(std::size(edge))];
+		}
+		case 2:
+		case 3:
+			return below(1UL << 20);
+		case 4:
+			return rng();
+		default:
+			if (!hot.empty() && below(2))
+				return hot[below(hot.size())];
+			return below(5000);
+		}
+	}
+	void *entry()
+	{
+		switch (below(4)) {
+		case 0:
+			return nullptr;
+		case 1:
+			return &ptrs[below(64)];
+		default:
+			return xa_mk_value(below(1UL << 40));
+		}
+	}
+	Step step(const Model &m, bool zero_busy)
+	{
+		Step s{};
+		unsigned k = static_cast<unsigned>(below(100));
+		s.index = index();
+		if (zero_busy && s.index == 0)
+			s.index = 1; // index 0 of an ALLOC1 array is the kernel's, not ours
+		s.entry = entry();
+		s.max = below(8) ? ULONG_MAX : s.index + below(10000);
+		s.mark = m.alloc() ? static_cast<xa_mark_t>(1 + below(2)) : static_cast<xa_mark_t>(below(3));
+		if (k < 18) {
+			s.op = Op::Store;
+		} else if (k < 33) {
+			s.op = Op::Erase;
+		} else if (k < 40) {
+			s.op = Op::Insert;
+		} else if (k < 48) {
+			s.op = Op::Cmpxchg;
+			void *cur = m.get(s.index);
+			switch (below(4)) {
+			case 0: s.old = cur; break;
+			case 1: s.old = nullptr; break;
+			case 2: s.old = XA_ZERO_ENTRY; break;
+			default: s.old = entry(); break;
+			}
+			if (!below(6))
+				s.entry = XA_ZERO_ENTRY;
+		} else if (k < 52) {
+			s.op = Op::Reserve;
+		} else if (k < 55) {
+			s.op = Op::Release;
+		} else if (k < 63) {
+			s.op = Op::Alloc;
+			std::uint32_t lo = static_cast<std::uint32_t>(below(3) ? below(4) : below(6000));
+			s.limit = XA_LIMIT(lo, lo + below(below(4) ? 6000 : 64));
+		} else if (k < 73) {
+			s.op = Op::Find;
+			s.mark = below(3) ? XA_PRESENT : s.mark;
+		} else if (k < 83) {
+			s.op = Op::FindAfter;
+			s.mark = below(3) ? XA_PRESENT : s.mark;
+		} else if (k < 89) {
+			s.op = Op::SetMark;
+		} else if (k < 93) {
+			s.op = Op::ClearMark;
+		} else if (k < 97) {
+			s.op = Op::GetMark;
+		} else {
+			s.op = Op::Load;
+		}
+		if (s.op != Op::Erase && s.op != Op::Find && s.op != Op::FindAfter && hot.size() < 4096)
+			hot.push_back(s.index);
+		// Keep the table a few thousand entries large: erase more when big.
+		if (m.map.size() > cap && (s.op == Op::Store || s.op == Op::Insert))
+			s.op = Op::Erase;
+		return s;
+	}
+};
+
+} // namespace
+
+// Seeded: the same 1.05e6 operations every run.
+TEST_F(Xarray, DifferentialAgainstStdMapMillionOps)
+{
+	constexpr unsigned kOpsPerFlavour = 350000;
+	constexpr unsigned kCompareEvery = 2500;
+	const gfp_t flavours[] = {0, XA_FLAGS_ALLOC, XA_FLAGS_ALLOC1};
+	unsigned long total = 0;
+
+	for (gfp_t flags : flavours) {
+		SCOPED_TRACE(flags);
+		Gen gen(0x5eed0000 + flags);
+		Model model{flags, {}};
+		xa_init_flags(&xa, flags);
+		for (unsigned n = 0; n < kOpsPerFlavour; n++) {
+			Step s = gen.step(model, flags & XA_FLAGS_ZERO_BUSY);
+			Result want = model.apply(s);
+			Result got = apply_xa(&xa, s);
+			ASSERT_EQ(got, want) << "op " << static_cast<int>(s.op) << " #" << n << " index " << s.index;
+			if (n % kCompareEvery == 0)
+				{ ASSERT_TRUE(same_table(&xa, model)) << "after op #" << n; }
+			total++;
+		}
+		ASSERT_TRUE(same_table(&xa, model));
+		/* xa_for_each agrees with the model's non-reserved entries */
+		unsigned long index;
+		void *entry;
+		std::size_t present = 0;
+		xa_for_each(&xa, index, entry) {
+			ASSERT_EQ(entry, model.get(index));
+			present++;
+		}
+		std::size_t want_present = 0;
+		for (auto &[i, ref] : model.map)
+			want_present += !xa_is_zero(ref.entry);
+		EXPECT_EQ(present, want_present);
+		xa_destroy(&xa);
+		EXPECT_EQ(live_nodes(), 0u);
+	}
+	EXPECT_GE(total, 1000000u);
+}
+
+// fail_nth at every allocation of every operation of a random sequence:
+// a failed call returns -ENOMEM, changes nothing (tree, marks, flags) and
+// leaks nothing; a call the injection did not reach matches the model.
+TEST_F(Xarray, FailNthAtEveryAllocationChangesNothing)
+{
+	unsigned long failed = 0, max_nth = 0;
+	for (gfp_t flags : {0u, XA_FLAGS_ALLOC, XA_FLAGS_ALLOC1}) {
+		SCOPED_TRACE(flags);
+		Gen gen(0xfa11 + flags, 200);
+		Model model{flags, {}};
+		xa_init_flags(&xa, flags);
+		for (unsigned n = 0; n < 1500; n++) {
+			Step s = gen.step(model, flags & XA_FLAGS_ZERO_BUSY);
+			if (n % 5 == 0 && s.op != Op::Alloc) // favour growth from far indices
+				s.index = gen.rng() >> gen.below(64);
+			if (flags & XA_FLAGS_ZERO_BUSY && s.index == 0)
+				s.index = 1;
+			for (std::uint64_t nth = 1;; nth++) {
+				Snapshot before = snapshot(&xa);
+				fail_nth_set(nth);
+				Result got = apply_xa(&xa, s);
+				bool fired = fail_nth_fired();
+				fail_nth_set(0);
+				if (!fired) {
+					Result want = model.apply(s);
+					ASSERT_EQ(got, want) << "op " << static_cast<int>(s.op) << " #" << n;
+					max_nth = std::max<unsigned long>(max_nth, nth);
+					break;
+				}
+				failed++;
+				int err = s.op == Op::Insert || s.op == Op::Reserve || s.op == Op::Alloc
+						  ? got.err
+						  : xa_err(got.ptr);
+				ASSERT_EQ(err, -ENOMEM) << "op " << static_cast<int>(s.op) << " nth " << nth;
+				ASSERT_TRUE(before == snapshot(&xa))
+					<< "op " << static_cast<int>(s.op) << " #" << n << " nth " << nth
+					<< " changed the array or leaked";
+				ASSERT_TRUE(tree_ok(&xa));
+			}
+			if (n % 200 == 0)
+				{ ASSERT_TRUE(same_table(&xa, model)); }
+		}
+		ASSERT_TRUE(same_table(&xa, model));
+		xa_destroy(&xa);
+	}
+	EXPECT_GT(failed, 1000u);   // the injection did reach many allocations
+	EXPECT_GE(max_nth, 11u);    // ... including deep growth (11 levels)
+}
+
+// A fixed sequence where the counts are known: growing to ULONG_MAX needs
+// 11 nodes; each of the 11 injected failures leaves no trace.
+TEST_F(Xarray, FailNthDuringDeepGrowthRollsBack)
+{
+	xa_store_index(&xa, 5, GFP_KERNEL);
+	xa_set_mark(&xa, 5, XA_MARK_2);
+	Snapshot before = snapshot(&xa);
+	std::uint64_t nth = 1;
+	for (;; nth++) {
+		fail_nth_set(nth);
+		void *ret = xa_store_index(&xa, ULONG_MAX, GFP_KERNEL);
+		bool fired = fail_nth_fired();
+		fail_nth_set(0);
+		if (!fired) {
+			EXPECT_EQ(ret, nullptr);
+			break;
+		}
+		EXPECT_EQ(xa_err(ret), -ENOMEM);
+		EXPECT_TRUE(before == snapshot(&xa)) << "nth " << nth;
+	}
+	EXPECT_EQ(nth, 21u); // 10 new roots above the old leaf (shift 6..60), then 10 nodes down to a new leaf
+	EXPECT_EQ(xa_load(&xa, ULONG_MAX), xa_mk_index(ULONG_MAX));
+	EXPECT_TRUE(xa_get_mark(&xa, 5, XA_MARK_2));
+	EXPECT_TRUE(tree_ok(&xa));
+}
+
