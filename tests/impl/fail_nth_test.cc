@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: GPL-2.0
+// Allocation-failure injection at every allocation of attach, preserve,
+// serialize and restore, as tools/testing/selftests/iommu/iommufd_fail_nth.c
+// does: for N = 1, 2, ... fail the Nth allocation of the operation until one
+// run completes without the injection firing. Each failed run must return
+// -ENOMEM, leave the machine's state as it was, and leak nothing.
+#include <cerrno>
+
+#include "machine_helpers.h"
+
+namespace lu::test {
+namespace {
+
+using lu::impl::alloc_stats_get;
+using lu::impl::fail_nth_fired;
+using lu::impl::fail_nth_set;
+
+// Returns how many allocations the successful run made (the points swept).
+int sweep(const machine_ptr &m, const lu::step &s, int want)
+{
+	for (int n = 1; n < 100000; n++) {
+		SCOPED_TRACE(std::string(lu::name(s.op)) + " fail_nth=" + std::to_string(n));
+		const auto before = m->snapshot();
+		const auto live = alloc_stats_get().live_allocs;
+		fail_nth_set(static_cast<std::uint64_t>(n));
+		int rc = m->run(s);
+		const bool fired = fail_nth_fired();
+		fail_nth_set(0);
+		if (!fired) {
+			EXPECT_EQ(rc, want);
+			return n - 1;
+		}
+		EXPECT_EQ(rc, -ENOMEM);
+		EXPECT_TRUE(m->snapshot() == before) << "failure changed state";
+		EXPECT_EQ(alloc_stats_get().live_allocs, live) << "failure leaked";
+		if (rc != -ENOMEM)
+			return -1;
+	}
+	ADD_FAILURE() << "never completed";
+	return -1;
+}
+
+machine_ptr seeded(std::string_view name, std::uint32_t nr_pasids)
+{
+	auto m = make(seed_config(), preset(name));
+	EXPECT_EQ(m->run(mark(0, 0x100)), 0);
+	EXPECT_EQ(m->run(mark(1, 0x101)), 0);
+	EXPECT_EQ(m->run(attach(0, 0, 0)), 0);
+	for (std::uint32_t p = 1; p <= nr_pasids; p++)
+		EXPECT_EQ(m->run(attach(0, p * 7, 1)), 0);
+	return m;
+}
+
+TEST(FailNth, MachineCreateUnwindsEveryAllocation)
+{
+	lu::config c = seed_config();
+	c.devices.push_back({0, 16});
+	c.devices.push_back({3, 0});
+	c.hwpts.push_back(nested(0));
+	const auto live = alloc_stats_get().live_allocs;
+	int n = 1;
+	for (;; n++) {
+		machine_ptr m;
+		fail_nth_set(static_cast<std::uint64_t>(n));
+		int rc = machine::create(c, preset("full"), &m);
+		bool fired = fail_nth_fired();
+		fail_nth_set(0);
+		if (!fired) {
+			EXPECT_EQ(rc, 0);
+			break;
+		}
+		EXPECT_EQ(rc, -ENOMEM) << n;
+		EXPECT_EQ(m, nullptr);
+		EXPECT_EQ(alloc_stats_get().live_allocs, live) << n;
+	}
+	EXPECT_GT(n, 8);
+	EXPECT_EQ(alloc_stats_get().live_allocs, live);
+}
+
+TEST(FailNth, AttachRidUnwindsEveryAllocation)
+{
+	auto m = make(seed_config(), preset("v2"));
+	EXPECT_GE(sweep(m, attach(0, 0, 0), 0), 3); // slot, attach, device slot, handle
+}
+
+TEST(FailNth, AttachPasidUnwindsEveryAllocation)
+{
+	auto m = seeded("full", 0);
+	EXPECT_GE(sweep(m, attach(0, 0x12345, 1), 0), 3);
+}
+
+TEST(FailNth, AttachSecondDeviceOfGroupUnwinds)
+{
+	lu::config c = seed_config();
+	c.devices.push_back({0, lu::PASID_LIMIT});
+	auto m = make(c, preset("v1"));
+	ASSERT_EQ(m->run(attach(0, 0, 0)), 0);
+	EXPECT_GE(sweep(m, attach(1, 0, 0), 0), 0); // may fit in existing nodes
+}
+
+TEST(FailNth, ReplaceUnwinds)
+{
+	auto m = seeded("v1", 3);
+	EXPECT_GE(sweep(m, replace(0, 7, 0), 0), 1);
+}
+
+TEST(FailNth, PreserveIommufdUnwinds)
+{
+	auto m = seeded("full", 3);
+	EXPECT_GE(sweep(m, preserve_iommufd(1), 0), 2); // luo_file, global slot, iommufd_lu
+}
+
+TEST(FailNth, PreserveDeviceUnwindsUnderEveryPreset)
+{
+	for (const auto &p : lu::presets) {
+		SCOPED_TRACE(p.name);
+		bool rejects = p.variant.policy == lu::policy::reject || p.variant.policy == lu::policy::ack_flag;
+		auto m = seeded(p.name, 3);
+		ASSERT_EQ(m->run(preserve_iommufd(1)), 0);
+		int n = sweep(m, preserve_device(0, 2), rejects ? -EOPNOTSUPP : 0);
+		EXPECT_GE(n, 1);
+	}
+}
+
+TEST(FailNth, PreserveDeviceWithFlagUnwinds)
+{
+	auto m = seeded("ack-flag", 5);
+	ASSERT_EQ(m->run(preserve_iommufd(1)), 0);
+	EXPECT_GE(sweep(m, preserve_device(0, 2, lu::IOMMU_LU_FLAG_IGNORE_PASID), 0), 3);
+}
+
+TEST(FailNth, KexecSerializeAndRestoreUnwind)
+{
+	for (std::string_view name : {"v1", "full"}) {
+		SCOPED_TRACE(name);
+		auto m = seeded(name, 200);
+		ASSERT_EQ(m->run(preserve_iommufd(1)), 0);
+		ASSERT_EQ(m->run(preserve_device(0, 2)), 0);
+		// image buffer, two restore arrays, the xarray nodes
+		int n = sweep(m, kexec(), 0);
+		EXPECT_GE(n, name == "full" ? 6 : 3);
+		EXPECT_TRUE(m->kexeced());
+		EXPECT_EQ(m->restored().size(), name == "full" ? 201u : 1u);
+	}
+}
+
+} // namespace
+} // namespace lu::test
