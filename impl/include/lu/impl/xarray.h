@@ -36,7 +36,13 @@
  * (xa_store_range(), XA_STATE_ORDER, xas_set_order(), xa_get_order()).
  *
  * Memory: every node comes from lu_kzalloc() (lu/impl/alloc.h), so it is
- * counted and its allocation can be failed with fail_nth_set().
+ * counted and its allocation can be failed with fail_nth_set().  As in the
+ * kernel's userspace test harness (tools/testing/radix-tree), the
+ * GFP_NOWAIT try that xas_alloc() makes under the lock always fails, so
+ * each node is allocated by xas_nomem() and is exactly one lu_kzalloc():
+ * an injected failure of it makes the call return -ENOMEM.  The @gfp
+ * argument is otherwise not interpreted (GFP_NOWAIT allocations succeed,
+ * as they almost always do in the kernel).
  *
  * Deviation from the kernel, in one line: a normal-API call that fails with
  * -ENOMEM frees the empty nodes it created on the way (the kernel leaves
