@@ -17,4 +17,7 @@ enum exit_status : int {
 /** iommufd-lu check FILE...: judge scenarios on model and impl (cmd_check.cpp). */
 void add_check(CLI::App &app, int *rc);
 
+/** iommufd-lu image inspect|verify|example: hand-over images (cmd_image.cpp). */
+void add_image(CLI::App &app, int *rc);
+
 } // namespace lu::cli

@@ -17,6 +17,7 @@ int main(int argc, char **argv)
 	int rc = lu::cli::EXIT_RAN;
 	(void)rc; // subcommands register here as they land
 	lu::cli::add_check(app, &rc);
+	lu::cli::add_image(app, &rc);
 
 	try {
 		app.parse(argc, argv);
