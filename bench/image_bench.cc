@@ -17,7 +17,8 @@
 //   BM_Restore   vs BM_Xarray_StoreAll (the per-device xa_store of every PASID
 //                   in ascending order, then xa_destroy: what the rebuild
 //                   cannot beat with the kernel's API) and BM_Image_Parse
-//                   (the validation part of the restore alone).
+//                   (the validation part of the restore alone) and
+//                   BM_Xarray_FillSorted (the advanced-API fill restore uses).
 #include <benchmark/benchmark.h>
 
 #include <cstdlib>
@@ -261,6 +262,46 @@ void BM_Xarray_StoreAll(benchmark::State &state)
 	state.counters["bytes_per_pasid"] = per(static_cast<double>(bytes), static_cast<double>(info->nr_pasids));
 }
 BENCHMARK(BM_Xarray_StoreAll)->Apply(image_args);
+
+// Second baseline for restore: the same xarrays filled through the advanced
+// API as restore fills them (xas_next() within a leaf, xas_set() across,
+// xas_store() + xas_nomem()), then xa_destroy(). The floor of the rebuild.
+void BM_Xarray_FillSorted(benchmark::State &state)
+{
+	const image_info *info = get_image(key_of(state));
+	if (!info) {
+		state.SkipWithError("building the image failed");
+		return;
+	}
+	static int dummy;
+	std::vector<xarray> xas(info->sets.size());
+	for (auto _ : state) {
+		for (std::size_t d = 0; d < xas.size(); d++) {
+			xa_init(&xas[d]);
+			XA_STATE(xas_, &xas[d], 0);
+			bool first = true;
+			for (std::uint32_t p : info->sets[d]) {
+				if (!first && !xas_not_node(xas_.xa_node) && !xas_.xa_node->shift && p > xas_.xa_index &&
+				    (p >> XA_CHUNK_SHIFT) == (xas_.xa_index >> XA_CHUNK_SHIFT)) {
+					while (xas_.xa_index < p)
+						xas_next(&xas_);
+				} else {
+					xas_set(&xas_, p);
+				}
+				first = false;
+				do {
+					xas_store(&xas_, &dummy);
+				} while (xas_nomem(&xas_, GFP_KERNEL));
+				if (xas_error(&xas_)) [[unlikely]]
+					state.SkipWithError("xas_store failed");
+			}
+		}
+		for (auto &xa : xas)
+			xa_destroy(&xa);
+	}
+	set_image_counters(state, info);
+}
+BENCHMARK(BM_Xarray_FillSorted)->Apply(image_args);
 
 } // namespace
 
