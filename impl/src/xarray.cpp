@@ -180,6 +180,33 @@ void *xas_load(xa_state *xas) noexcept
 	return entry;
 }
 
+/*
+ * Deviation: node->occupied mirrors which slots are non-NULL, so that
+ * xas_find() need not test empty slots one by one.  Every store into a
+ * live node's slot goes through node_set_slot(); nodes being freed are not
+ * kept up to date.
+ */
+static thread_local xa_find_mode find_mode = xa_find_mode::occupancy;
+
+void xa_set_find_mode(xa_find_mode mode) noexcept
+{
+	find_mode = mode;
+}
+
+xa_find_mode xa_get_find_mode() noexcept
+{
+	return find_mode;
+}
+
+static inline void node_set_slot(xa_node *node, unsigned int offset, void *entry)
+{
+	node->slots[offset] = entry;
+	if (entry)
+		node->occupied |= 1UL << offset;
+	else
+		node->occupied &= ~(1UL << offset);
+}
+
 // Deviation: freed at once (no RCU grace period), through the counted allocator.
 static void xa_node_free(xa_node *node)
 {
@@ -355,7 +382,7 @@ static void xas_delete_node(xa_state *xas)
 			return;
 		}
 
-		parent->slots[xas->xa_offset] = nullptr;
+		node_set_slot(parent, xas->xa_offset, nullptr);
 		parent->count--;
 		XA_NODE_BUG_ON(parent, parent->count > XA_CHUNK_SIZE);
 		node = parent;
@@ -438,7 +465,7 @@ static int xas_expand(xa_state *xas, void *head)
 		node->count = 1;
 		if (xa_is_value(head))
 			node->nr_values = 1;
-		node->slots[0] = head;
+		node_set_slot(node, 0, head);
 
 		/* Propagate the aggregated mark info to the new child */
 		for (;;) {
@@ -523,7 +550,10 @@ static void *xas_create(xa_state *xas)
 				break;
 			if (xa_track_free(xa))
 				node_mark_all(node, XA_FREE_MARK);
-			*slot = xa_mk_node(node);
+			if (node->parent) // slot is node->parent->slots[node->offset]
+				node_set_slot(node->parent, node->offset, xa_mk_node(node));
+			else
+				*slot = xa_mk_node(node);
 		} else if (xa_is_node(entry)) {
 			node = xa_to_node(entry);
 		} else {
@@ -582,7 +612,10 @@ void *xas_store(xa_state *xas, void *entry) noexcept
 	 * otherwise xas_for_each_marked may find a NULL entry and
 	 * stop early.
 	 */
-	*slot = entry;
+	if (node)
+		node_set_slot(node, xas->xa_offset, entry);
+	else
+		*slot = entry;
 	if (xa_is_node(next))
 		xas_free_nodes(xas, xa_to_node(next));
 	if (node) {
@@ -751,9 +784,10 @@ void *__xas_next(xa_state *xas) noexcept
 	}
 }
 
-// Follows lib/xarray.c: xas_find().
+// Follows lib/xarray.c: xas_find(), but for the occupancy jump (deviation).
 void *xas_find(xa_state *xas, unsigned long max) noexcept
 {
+	const bool occupancy = find_mode == xa_find_mode::occupancy;
 	void *entry;
 
 	if (xas_error(xas) || xas->xa_node == XAS_BOUNDS)
@@ -790,6 +824,17 @@ void *xas_find(xa_state *xas, unsigned long max) noexcept
 		if (entry && !xa_is_sibling(entry))
 			return entry;
 
+		if (occupancy) {
+			// Deviation: jump to the next non-NULL slot (or past the node).
+			unsigned int next = xas->xa_offset + 1u;
+			unsigned long rest = next < XA_CHUNK_SIZE ? xas->xa_node->occupied >> next : 0;
+			XA_NODE_BUG_ON(xas->xa_node,
+				       __builtin_popcountl(xas->xa_node->occupied) != xas->xa_node->count);
+			next = rest ? next + static_cast<unsigned int>(__builtin_ctzl(rest)) : XA_CHUNK_SIZE;
+			xas->xa_offset = static_cast<unsigned char>(next);
+			xas_move_index(xas, next);
+			continue;
+		}
 		xas_next_offset(xas);
 	}
 

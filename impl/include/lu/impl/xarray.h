@@ -311,9 +311,10 @@ struct xa_rcu_head {
  * struct xa_node - An internal node of the tree (576 bytes, as the kernel's).
  *
  * @count counts every non-NULL slot (entries, child nodes, zero entries);
- * @nr_values counts the value entries.  The union is unused by this port;
- * it is 16 free bytes where an occupancy bitmap could live without changing
- * the node size.
+ * @nr_values counts the value entries.  The union is unused by this port
+ * but for @occupied (deviation): bit i is set iff slots[i] is not NULL, so
+ * that xas_find() jumps to the next non-NULL slot in one step instead of
+ * testing up to 64 (xa_set_find_mode()).  The node keeps its size.
  */
 struct xa_node {
 	unsigned char shift;     /**< Bits remaining in each slot */
@@ -325,6 +326,7 @@ struct xa_node {
 	union {
 		xa_list_head private_list; /**< For tree user (unused) */
 		xa_rcu_head rcu_head;      /**< Used when freeing node (unused) */
+		unsigned long occupied;    /**< Deviation: bit i set iff slots[i] != NULL */
 	};
 	void *slots[XA_CHUNK_SIZE];                    /**< entries or child nodes */
 	unsigned long marks[XA_MAX_MARKS][XA_MARK_LONGS]; /**< one bitmap per mark */
@@ -662,6 +664,27 @@ void xa_release(xarray *xa, unsigned long index) noexcept;
 void *xa_find(xarray *xa, unsigned long *indexp, unsigned long max, xa_mark_t filter) noexcept;
 
 /**
+ * enum xa_find_mode - How xas_find() (xa_find(), xa_find_after() with
+ * XA_PRESENT, xas_for_each()) passes over empty slots.
+ *
+ * Deviation, for speed only: the results are the same in both modes.
+ * @occupancy jumps to the next non-NULL slot of a node with its @occupied
+ * bitmap (the default); @kernel_scan tests the slots one by one, as
+ * lib/xarray.c does, so that its cost can be measured
+ * (bench/preserve_bench.cc).
+ */
+enum class xa_find_mode : unsigned char { occupancy, kernel_scan };
+
+/**
+ * @brief Choose how xas_find() skips empty slots (see xa_find_mode).
+ * @context Per thread, like fail_nth_set().
+ */
+void xa_set_find_mode(xa_find_mode mode) noexcept;
+
+/** @brief The calling thread's xa_find_mode. */
+[[nodiscard]] xa_find_mode xa_get_find_mode() noexcept;
+
+/**
  * @brief Search the XArray for a present entry above an index.
  * @param xa XArray.
  * @param indexp Pointer to an index.
@@ -671,7 +694,9 @@ void *xa_find(xarray *xa, unsigned long *indexp, unsigned long max, xa_mark_t fi
  * Finds the entry in @p xa which matches the @p filter and has the lowest
  * index that is above @p *indexp and no more than @p max.  If an entry is
  * found, @p *indexp is updated to be the index of the entry.  Returns NULL
- * at once if @p *indexp is ULONG_MAX.  Scans up to 64 slots per level.
+ * at once if @p *indexp is ULONG_MAX.  The kernel scans up to 64 slots per
+ * level; with XA_PRESENT this port jumps over empty slots with the nodes'
+ * occupancy bitmaps (xa_set_find_mode()).
  *
  * @context Any context.  Takes and releases the RCU lock in the kernel.
  * @return The pointer, if found, otherwise NULL.
