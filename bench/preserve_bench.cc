@@ -5,14 +5,17 @@
 // Arguments: "pasids" = 0, 1, 4, ..., 2^20 PASIDs attached to the device
 // (2^20 is clamped to 2^20-1: PASID 0 is the RID), "layout" = 0 dense
 // (1..n), 1 random (n distinct 20-bit PASIDs), 2 top (2^20-n .. 2^20-1, the
-// worst case of a scan from 0). Items are calls (the check, the preserve);
-// bytes_per_pasid is the pasid_attach xarray's node memory per PASID,
+// worst case of a scan from 0). For the check alone, "random" with n <= 1024
+// rotates over 64 seeds, so the figure is a mean over positions. Items are
+// calls (the check, the preserve); bytes_per_pasid is the pasid_attach xarray's node memory per PASID,
 // state_bytes_per_pasid everything one PASID attachment costs the old
 // kernel (struct iommufd_attach, its device_array xarray, the handle).
 //
 // Baselines in this binary, same arg names:
-//   BM_PasidCheck_*   vs BM_PasidAttach_LoadRid: the v2 check against one
-//                     xa_load() of the RID in the same tree;
+//   BM_PasidCheck_Bitmap vs BM_PasidCheck_KernelScan: the v2 check with the
+//                     occupancy bitmap against lib/xarray.c's scan; both
+//                     against BM_PasidAttach_LoadRid, one xa_load() of the
+//                     RID in the same tree;
 //   BM_Preserve_*     vs its own pasids:0 row (must not grow for reject);
 //   BM_Preserve_Full  vs BM_PasidAttach_Iterate: the full policy must walk
 //                     the PASIDs; xa_for_each over pasid_attach is that walk.
@@ -104,8 +107,9 @@ void set_check_counters(benchmark::State &state, const check_groups *c)
 
 // Models v2's _iommufd_device_has_pasid_attachments(): the whole policy
 // decision of `reject` (and of `ack-flag` without the flag), one
-// xa_find_after(pasid_attach, 0, UINT_MAX, XA_PRESENT) per preserve.
-void BM_PasidCheck_Find(benchmark::State &state)
+// xa_find_after(pasid_attach, 0, UINT_MAX, XA_PRESENT) per preserve, with
+// empty slots skipped as @mode says.
+void pasid_check(benchmark::State &state, xa_find_mode mode)
 {
 	check_groups *c = get_groups(state.range(1), state.range(0));
 	if (!c) {
@@ -115,6 +119,8 @@ void BM_PasidCheck_Find(benchmark::State &state)
 	const std::size_t nr = c->groups.size();
 	std::size_t i = 0;
 	const bool expect = state.range(0) > 0;
+	const xa_find_mode saved = xa_get_find_mode();
+	xa_set_find_mode(mode);
 	for (auto _ : state) {
 		bool has = iommufd_group_has_pasid_attachments(c->groups[i]);
 		benchmark::DoNotOptimize(has);
@@ -125,9 +131,25 @@ void BM_PasidCheck_Find(benchmark::State &state)
 		if (++i == nr)
 			i = 0;
 	}
+	xa_set_find_mode(saved);
 	set_check_counters(state, c);
 }
-BENCHMARK(BM_PasidCheck_Find)->Apply(check_args);
+
+// The check as the kernel runs it: lib/xarray.c's xas_find() tests up to 64
+// slots per level.
+void BM_PasidCheck_KernelScan(benchmark::State &state)
+{
+	pasid_check(state, xa_find_mode::kernel_scan);
+}
+BENCHMARK(BM_PasidCheck_KernelScan)->Apply(check_args);
+
+// The check with the per-node occupancy bitmap (this port's default): one
+// find-first-set per level.
+void BM_PasidCheck_Bitmap(benchmark::State &state)
+{
+	pasid_check(state, xa_find_mode::occupancy);
+}
+BENCHMARK(BM_PasidCheck_Bitmap)->Apply(check_args);
 
 // Baseline for the check: one xa_load() of the RID (index 0) in the same
 // tree, the lookup preserve makes next anyway.
@@ -177,7 +199,8 @@ BENCHMARK(BM_PasidAttach_Iterate)->Apply(preserve_args);
 // its unpreserve so that the next iteration starts from the same state. The
 // iommufd is preserved in set-up. A call that fails (reject, or ack-flag
 // without the flag, with PASIDs attached) changes nothing and is not undone.
-void preserve_loop(benchmark::State &state, lu::policy pol, std::uint32_t flags)
+void preserve_loop(benchmark::State &state, lu::policy pol, std::uint32_t flags,
+		   xa_find_mode mode = xa_find_mode::occupancy)
 {
 	const lu::variant v{pol, lu::freeze::busy, lu::vfio_gate::always};
 	const auto n = static_cast<std::uint32_t>(state.range(0));
@@ -191,6 +214,8 @@ void preserve_loop(benchmark::State &state, lu::policy pol, std::uint32_t flags)
 	const lu::step pres{lu::op::preserve_device, 0, 0, 0, 2, flags};
 	const lu::step unpres{lu::op::unpreserve_device, 0, 0, 0, 0, 0};
 	int ret = 0;
+	const xa_find_mode saved = xa_get_find_mode();
+	xa_set_find_mode(mode);
 	for (auto _ : state) {
 		ret = k->m->run(pres);
 		if (ret == 0 && k->m->run(unpres) != 0) [[unlikely]] {
@@ -198,6 +223,7 @@ void preserve_loop(benchmark::State &state, lu::policy pol, std::uint32_t flags)
 			break;
 		}
 	}
+	xa_set_find_mode(saved);
 	k->m->ictx()->variant = FULL;
 	state.SetItemsProcessed(state.iterations());
 	state.counters["pasids_attached"] = static_cast<double>(k->nr_pasids);
@@ -220,6 +246,14 @@ void BM_Preserve_Reject(benchmark::State &state)
 	preserve_loop(state, lu::policy::reject, 0);
 }
 BENCHMARK(BM_Preserve_Reject)->Apply(preserve_args);
+
+// v2 (reject) with the kernel's slot-by-slot scan instead of the bitmap:
+// what the figures predict for the kernel as merged.
+void BM_Preserve_Reject_Scan(benchmark::State &state)
+{
+	preserve_loop(state, lu::policy::reject, 0, xa_find_mode::kernel_scan);
+}
+BENCHMARK(BM_Preserve_Reject_Scan)->Apply(preserve_args);
 
 // Option 3 (ack-flag) with IOMMU_LU_FLAG_IGNORE_PASID: the check, then drop them.
 void BM_Preserve_AckFlag(benchmark::State &state)
