@@ -213,7 +213,7 @@ TEST(ScenarioError, PagingWithParent)
 
 TEST(ScenarioError, NestedSealed)
 {
-	EXPECT_TRUE(fails_at(head + "  hwpt 1 nested parent=0 unsealed\n", 7, 27, "paging hwpts only"));
+	EXPECT_TRUE(fails_at(head + "  hwpt 1 nested parent=0 unsealed\n", 7, 26, "paging hwpts only"));
 }
 
 TEST(ScenarioError, HwptUnknownAttribute)
@@ -238,7 +238,7 @@ TEST(ScenarioError, OperationMissingArgument)
 
 TEST(ScenarioError, OperationUnknownArgument)
 {
-	EXPECT_TRUE(fails_at(head + "trace:\n  detach dev=0 pasid=0 hwpt=0\n", 8, 23, "detach takes no 'hwpt'"));
+	EXPECT_TRUE(fails_at(head + "trace:\n  detach dev=0 pasid=0 hwpt=0\n", 8, 24, "detach takes no 'hwpt'"));
 }
 
 TEST(ScenarioError, OperationArgumentTwice)

@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/**
+ * @file crosscheck.h
+ * @brief The impl <-> model cross-checks (DESIGN section 4, verify 1-4).
+ *
+ *  - guided:      model-guided cases (lu::model::enumerate): Z3 covers every
+ *                 outcome class of each operation; the impl must give the
+ *                 same return values and the same whole post-state.
+ *  - conformance: every trace up to a depth over a reduced alphabet from a
+ *                 few prefixes, and seeded random traces, on both sides.
+ *  - replay:      every counterexample and witness of prove, on the impl:
+ *                 same return values, same loss.
+ *  - mutants:     the checks above rerun by the mutation runner
+ *                 (iommufd-lu-mutants) against each mutant of lu::impl;
+ *                 each must be caught.
+ *
+ * Each check counts its cases and disagreements; the first divergence of
+ * each check can be written out as a scenario file.
+ */
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "lu/core/trace.h"
+#include "lu/core/variant.h"
+#include "lu/verify/backend.h"
+
+namespace lu::verify {
+
+/** @brief What one check covered and where it disagreed. */
+struct check_report {
+	std::string name;
+	std::size_t cases = 0;
+	std::size_t disagreements = 0;
+	std::vector<std::string> samples;             /**< the first few disagreements, described */
+	std::map<std::string, std::size_t> coverage;  /**< cases per class (e.g. "v2 attach ret=-22") */
+	std::string note;                             /**< incompleteness, solver trouble, ... */
+};
+
+/** @brief The mutation check. */
+struct mutants_report {
+	bool ran = false;
+	std::size_t total = 0;
+	std::size_t killed = 0;
+	std::vector<std::string> survivors;
+	std::vector<std::pair<std::string, std::string>> killed_by; /**< mutant, what caught it */
+	std::string note;
+};
+
+struct crosscheck_report {
+	std::vector<check_report> checks;
+	mutants_report mutants;
+	std::size_t cases() const;
+	std::size_t disagreements() const;
+	/** @brief {"cases", "disagreements", "checks": {NAME: {...}}, "mutants": {...}} */
+	nlohmann::json to_json() const;
+};
+
+/**
+ * @brief A case with the model's answer fixed in advance (guided, replay):
+ * the impl alone is run and compared with it. Serialisable, so the mutation
+ * runner replays exactly the cases the main run generated.
+ */
+struct fixed_case {
+	std::string check;                          /**< "guided" or "replay" */
+	std::string label;                          /**< coverage class, e.g. "v2 attach ret=-22 pasid=2" */
+	lu::config config;
+	lu::variant variant{};
+	std::vector<lu::step> trace;
+	std::vector<int> rets;                      /**< expected return values */
+	std::optional<state_view> post;             /**< expected post-state (guided) */
+	std::optional<std::vector<lost_pair>> lost; /**< expected loss (replay) */
+	std::optional<std::vector<lu::attachment>> restored; /**< expected restored set (replay) */
+};
+
+nlohmann::json to_json(const fixed_case &c);
+fixed_case fixed_case_from_json(const nlohmann::json &j);
+
+struct crosscheck_options {
+	std::vector<lu::variant> variants;   /**< default: every preset */
+	bool guided = true;
+	unsigned guided_depth = 6;
+	unsigned guided_max = 400;           /**< cases per (variant, op) at most */
+	bool conformance = true;
+	unsigned exhaustive_depth = 1;       /**< suffix depth of the exhaustive traces */
+	std::size_t random = 1000;           /**< seeded random traces (each under every variant) */
+	std::uint64_t seed = 1;
+	bool replay = true;
+	unsigned prove_depth = 6;
+	std::string emit_dir;                /**< write the first divergence of each check here */
+	bool stop_at_first = false;          /**< stop a check at its first disagreement (mutation runs) */
+	std::function<void(const std::string &)> progress; /**< one line per phase, may be empty */
+};
+
+/** @brief Generate the guided cases (Z3). */
+std::vector<fixed_case> generate_guided(const crosscheck_options &o, std::string *note);
+
+/** @brief Generate the replay cases from prove's counterexamples and witnesses (Z3). */
+std::vector<fixed_case> generate_replay(const crosscheck_options &o, std::string *note);
+
+/** @brief Run fixed cases on @p impl; cases of other checks are skipped. */
+check_report run_fixed(const std::string &check, const std::vector<fixed_case> &cases, const backend &impl,
+		       const crosscheck_options &o);
+
+/** @brief Trace conformance: exhaustive small depth plus seeded random traces on both sides. */
+check_report run_conformance(const backend &impl, const backend &model, const crosscheck_options &o);
+
+/**
+ * @brief A scenario text for a trace on which impl and model differ: the
+ * model's outcome as the expectation, the impl's in the paragraph.
+ */
+std::string divergence_scenario(const std::string &name, const lu::config &cfg, const lu::variant &v,
+				const std::vector<lu::step> &trace, const lu::outcome *model, const lu::outcome *impl,
+				const std::string &why);
+
+} // namespace lu::verify
+
+namespace lu::verify {
+
+/**
+ * @brief impl-only checks that no model can answer, built with the impl
+ * backend (src/impl_checks.cpp) so the mutation runner runs them on mutants:
+ *  - fail-nth: every allocation of every step of a set of traces fails in
+ *    turn (iommufd_fail_nth style); a failed step must leave the snapshot
+ *    unchanged (failure-changes-nothing under -ENOMEM);
+ *  - image: every kexec image parses; every single-byte change is rejected;
+ *    a PASID at 2^20 (checksum fixed up) is -ERANGE.
+ */
+check_report run_fail_nth(const crosscheck_options &o);
+check_report run_image_checks(const crosscheck_options &o);
+
+} // namespace lu::verify

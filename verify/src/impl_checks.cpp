@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: GPL-2.0
+// impl-only checks (see crosscheck.h): fail_nth over every step, and image
+// robustness. Built with the impl backend, so the mutation runner reruns them
+// against lu_impl_mutants.
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "lu/impl/alloc.h"
+#include "lu/impl/image.h"
+#include "lu/impl/machine.h"
+#include "lu/verify/crosscheck.h"
+
+namespace lu::verify {
+
+namespace {
+
+using lu::op;
+
+// One device with the full PASID range (edge 2^20-1 on a second hwpt, RID on
+// a nested hwpt), one small device in another group: every record kind.
+struct sample {
+	lu::config cfg;
+	std::vector<lu::step> trace;
+};
+
+std::vector<sample> samples()
+{
+	lu::config c;
+	c.devices = {{0, lu::PASID_LIMIT}, {1, 16}};
+	c.hwpts = {{hwpt_kind::paging, 0, true, true}, {hwpt_kind::nested, 0, true, true},
+		   {hwpt_kind::paging, 0, true, true}};
+	std::vector<lu::step> t{
+		{op::mark_preserve, 0, 0, 0, 1, 0},
+		{op::mark_preserve, 0, 0, 2, 2, 0},
+		{op::attach, 0, 0, 1, 0, 0},
+		{op::attach, 0, lu::PASID_LIMIT - 1, 2, 0, 0},
+		{op::attach, 1, 0, 0, 0, 0},
+		{op::attach, 1, 15, 0, 0, 0},
+		{op::preserve_iommufd, 0, 0, 0, 10, 0},
+		{op::preserve_device, 0, 0, 0, 11, 0},
+		{op::preserve_device, 1, 0, 0, 12, 0},
+		{op::kexec, 0, 0, 0, 0, 0},
+		{op::dma, 0, 0, 0, 0, 0},
+		{op::dma, 0, lu::PASID_LIMIT - 1, 0, 0, 0},
+	};
+	auto t_ack = t;
+	t_ack[7].flags = t_ack[8].flags = IOMMU_LU_FLAG_IGNORE_PASID;
+	// preserve, unpreserve, replace: the unwinding paths
+	std::vector<lu::step> u{
+		{op::mark_preserve, 0, 0, 0, 1, 0},
+		{op::attach, 1, 0, 0, 0, 0},
+		{op::preserve_iommufd, 0, 0, 0, 10, 0},
+		{op::preserve_device, 1, 0, 0, 12, 0},
+		{op::unpreserve_device, 1, 0, 0, 0, 0},
+		{op::replace, 1, 0, 2, 0, 0},
+		{op::detach, 1, 0, 0, 0, 0},
+		{op::unpreserve_iommufd, 0, 0, 0, 0, 0},
+	};
+	return {{c, t}, {c, t_ack}, {c, u}};
+}
+
+std::vector<lu::variant> variants_or_presets(const crosscheck_options &o)
+{
+	if (!o.variants.empty())
+		return o.variants;
+	std::vector<lu::variant> v;
+	for (const auto &p : presets)
+		v.push_back(p.variant);
+	return v;
+}
+
+void note(check_report &r, const crosscheck_options &o, std::string what)
+{
+	r.disagreements++;
+	if (r.samples.size() < 5)
+		r.samples.push_back(std::move(what));
+	(void)o;
+}
+
+} // namespace
+
+check_report run_fail_nth(const crosscheck_options &o)
+{
+	check_report r;
+	r.name = "fail-nth";
+	for (const auto &v : variants_or_presets(o)) {
+		for (const auto &smp : samples()) {
+			for (std::size_t i = 0; i < smp.trace.size(); i++) {
+				for (std::uint64_t n = 1;; n++) {
+					impl::machine_ptr m;
+					if (impl::machine::create(smp.cfg, v, &m))
+						break;
+					for (std::size_t k = 0; k < i; k++)
+						(void)m->run(smp.trace[k]);
+					auto before = m->snapshot();
+					auto stats = impl::alloc_stats_get();
+					impl::fail_nth_set(n);
+					int rc = m->run(smp.trace[i]);
+					impl::fail_nth_set(0);
+					bool fired = impl::alloc_stats_get().failed_allocs != stats.failed_allocs;
+					if (!fired)
+						break;
+					r.cases++;
+					r.coverage[std::string(name(smp.trace[i].op))]++;
+					if (rc != 0 && !(m->snapshot() == before)) {
+						note(r, o, fmt::format("{} step {} {}: allocation {} failed with {}, but the state changed",
+								       variant_label(v), i + 1, format_step(smp.trace[i]), n,
+								       errno_name(rc)));
+						if (o.stop_at_first)
+							return r;
+					}
+				}
+			}
+		}
+	}
+	return r;
+}
+
+check_report run_image_checks(const crosscheck_options &o)
+{
+	check_report r;
+	r.name = "image";
+	for (const auto &v : variants_or_presets(o)) {
+		for (const auto &smp : samples()) {
+			impl::machine_ptr m;
+			if (impl::machine::create(smp.cfg, v, &m))
+				continue;
+			for (const auto &s : smp.trace)
+				(void)m->run(s);
+			auto img = m->image();
+			if (img.empty())
+				continue;
+			std::vector<std::uint8_t> buf(img.begin(), img.end());
+			impl::lu_img_view view;
+			r.cases++;
+			r.coverage["parses"]++;
+			if (int rc = impl::lu_img_parse(buf.data(), buf.size(), &view, nullptr); rc) {
+				note(r, o, fmt::format("{}: the kexec image does not parse: {}", variant_label(v), errno_name(rc)));
+				if (o.stop_at_first)
+					return r;
+				continue;
+			}
+			// Every single-byte change is rejected (the checksum covers every word).
+			for (std::size_t at = 0; at < buf.size(); at++) {
+				auto bad = buf;
+				bad[at] ^= 0x01;
+				r.cases++;
+				r.coverage["byte-flip"]++;
+				if (impl::lu_img_parse(bad.data(), bad.size(), &view, nullptr) == 0) {
+					note(r, o, fmt::format("{}: a flipped bit at byte {} parses", variant_label(v), at));
+					if (o.stop_at_first)
+						return r;
+					break;
+				}
+			}
+			// A PASID at 2^20 with a correct checksum is out of range.
+			if (impl::lu_img_parse(buf.data(), buf.size(), &view, nullptr) == 0 && view.hdr->nr_pasids) {
+				auto bad = buf;
+				auto off = reinterpret_cast<const std::uint8_t *>(view.pasids) - buf.data();
+				for (std::uint32_t k = 0; k < view.hdr->nr_pasids; k++) {
+					auto pe = static_cast<std::size_t>(off) + k * sizeof(impl::lu_img_pasid);
+					std::uint32_t p;
+					std::memcpy(&p, bad.data() + pe + offsetof(impl::lu_img_pasid, pasid), sizeof(p));
+					if (p != lu::PASID_LIMIT - 1)
+						continue;
+					p = lu::PASID_LIMIT;
+					std::memcpy(bad.data() + pe + offsetof(impl::lu_img_pasid, pasid), &p, sizeof(p));
+				}
+				std::uint64_t zero = 0;
+				std::memcpy(bad.data() + offsetof(impl::lu_img_header, checksum), &zero, sizeof(zero));
+				std::uint64_t sum = impl::lu_img_checksum(bad.data(), bad.size(),
+									  offsetof(impl::lu_img_header, checksum) / 8);
+				std::memcpy(bad.data() + offsetof(impl::lu_img_header, checksum), &sum, sizeof(sum));
+				r.cases++;
+				r.coverage["pasid-limit"]++;
+				if (bad != buf && impl::lu_img_parse(bad.data(), bad.size(), &view, nullptr) != -ERANGE) {
+					note(r, o, fmt::format("{}: an image with PASID 2^20 is not -ERANGE", variant_label(v)));
+					if (o.stop_at_first)
+						return r;
+				}
+			}
+		}
+	}
+	return r;
+}
+
+} // namespace lu::verify

@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: GPL-2.0
+// iommufd-lu crosscheck: the impl <-> model cross-checks and mutation testing.
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include "commands.h"
+#include "lu/impl/mutant.h"
+#include "lu/verify/crosscheck.h"
+#include "lu/verify/scenario.h"
+
+namespace lu::cli {
+
+namespace {
+
+struct crosscheck_opts {
+	lu::verify::crosscheck_options x;
+	std::string format = "text";
+	std::string size = "ci";
+	std::vector<std::string> variants;
+	std::string runner;
+	bool no_mutants = false;
+	bool verbose = false;
+	bool no_guided = false, no_replay = false, no_conformance = false;
+	std::string cases_out;
+};
+
+std::string self_dir()
+{
+	std::error_code ec;
+	auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
+	return ec ? std::string(".") : p.parent_path().string();
+}
+
+// Run one command, return its exit status and first line of output.
+int spawn(const std::string &cmd, std::string *first_line)
+{
+	FILE *f = popen(cmd.c_str(), "r");
+	if (!f)
+		return -1;
+	std::array<char, 512> buf{};
+	first_line->clear();
+	while (std::fgets(buf.data(), buf.size(), f))
+		if (first_line->empty())
+			*first_line = buf.data();
+	while (!first_line->empty() && first_line->back() == '\n')
+		first_line->pop_back();
+	int st = pclose(f);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+std::string quote(const std::string &s)
+{
+	std::string q = "'";
+	for (char c : s)
+		q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+	return q + "'";
+}
+
+void run_mutants(crosscheck_opts &o, const std::string &cases_file, lu::verify::mutants_report &mr)
+{
+	std::string runner = o.runner.empty() ? self_dir() + "/iommufd-lu-mutants" : o.runner;
+	mr.ran = true;
+	if (!std::filesystem::exists(runner)) {
+		mr.note = "mutation runner not found: " + runner;
+		return;
+	}
+	std::string common = fmt::format(" --cases {} --depth {} --random {} --seed {}", quote(cases_file),
+					 o.x.exhaustive_depth, std::min<std::size_t>(o.x.random, 2000), o.x.seed);
+	// The runner on the real impl must find nothing, or every kill is noise.
+	std::string line;
+	int rc = spawn(quote(runner) + " --mutant none" + common + " 2>&1", &line);
+	if (rc != 0) {
+		mr.note = "the unmutated impl fails the checks (" + line + "): kills are not meaningful";
+	}
+	for (unsigned i = 1; i < static_cast<unsigned>(lu::impl::mutant::nr_mutants); i++) {
+		std::string name(lu::impl::name(static_cast<lu::impl::mutant>(i)));
+		if (o.x.progress)
+			o.x.progress("mutants: " + name);
+		mr.total++;
+		rc = spawn(quote(runner) + " --mutant " + name + common + " 2>&1", &line);
+		if (rc == 1) {
+			mr.killed++;
+			mr.killed_by.emplace_back(name, line);
+		} else {
+			mr.survivors.push_back(name);
+			if (rc != 0)
+				mr.note += fmt::format("{}: runner exit {}: {}; ", name, rc, line);
+		}
+	}
+}
+
+int run_crosscheck(crosscheck_opts &o)
+{
+	using namespace lu::verify;
+	auto t0 = std::chrono::steady_clock::now();
+	if (o.size == "big") {
+		o.x.exhaustive_depth = std::max(o.x.exhaustive_depth, 2u);
+		o.x.random = std::max<std::size_t>(o.x.random, 100000);
+	}
+	for (const auto &name : o.variants) {
+		auto v = parse_variant_label(name);
+		if (!v) {
+			fmt::print(stderr, "crosscheck: unknown variant '{}'\n", name);
+			return EXIT_BAD_INPUT;
+		}
+		o.x.variants.push_back(*v);
+	}
+	o.x.guided = !o.no_guided;
+	o.x.replay = !o.no_replay;
+	o.x.conformance = !o.no_conformance;
+	if (o.verbose)
+		o.x.progress = [](const std::string &s) { fmt::print(stderr, "crosscheck: {}\n", s); };
+
+	crosscheck_report rep;
+	std::vector<fixed_case> cases;
+	std::string guided_note, replay_note;
+	if (o.x.guided)
+		cases = generate_guided(o.x, &guided_note);
+	if (o.x.replay) {
+		auto rc = generate_replay(o.x, &replay_note);
+		cases.insert(cases.end(), rc.begin(), rc.end());
+	}
+	auto impl = make_impl_backend();
+	auto model = make_model_backend();
+	if (o.x.guided) {
+		rep.checks.push_back(run_fixed("guided", cases, *impl, o.x));
+		rep.checks.back().note = guided_note;
+	}
+	if (o.x.conformance)
+		rep.checks.push_back(run_conformance(*impl, *model, o.x));
+	if (o.x.replay) {
+		rep.checks.push_back(run_fixed("replay", cases, *impl, o.x));
+		rep.checks.back().note = replay_note;
+	}
+	rep.checks.push_back(run_fail_nth(o.x));
+	rep.checks.push_back(run_image_checks(o.x));
+
+	std::string cases_file = o.cases_out;
+	if (cases_file.empty())
+		cases_file = (std::filesystem::temp_directory_path() / fmt::format("iommufd-lu-cases-{}.json", getpid()))
+				     .string();
+	{
+		nlohmann::json j = nlohmann::json::array();
+		for (const auto &c : cases)
+			j.push_back(to_json(c));
+		std::ofstream(cases_file) << j.dump();
+	}
+	if (!o.no_mutants)
+		run_mutants(o, cases_file, rep.mutants);
+	if (o.cases_out.empty())
+		std::filesystem::remove(cases_file);
+
+	double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+	if (o.format == "json") {
+		auto j = rep.to_json();
+		j["seconds"] = secs;
+		fmt::print("{}\n", j.dump(2));
+	} else {
+		fmt::print("{:<12} {:>8} {:>13}\n", "check", "cases", "disagreements");
+		for (const auto &c : rep.checks) {
+			fmt::print("{:<12} {:>8} {:>13}\n", c.name, c.cases, c.disagreements);
+			for (const auto &s : c.samples)
+				fmt::print("  {}\n", s);
+			if (!c.note.empty())
+				fmt::print("  note: {}\n", c.note);
+			if (o.verbose)
+				for (const auto &[k, n] : c.coverage)
+					fmt::print("    {:<40} {}\n", k, n);
+		}
+		fmt::print("{:<12} {:>8} {:>13}\n", "total", rep.cases(), rep.disagreements());
+		if (rep.mutants.ran) {
+			fmt::print("mutants: {}/{} killed ({:.0f}%)", rep.mutants.killed, rep.mutants.total,
+				   rep.mutants.total ? 100.0 * rep.mutants.killed / rep.mutants.total : 0.0);
+			if (!rep.mutants.survivors.empty())
+				fmt::print(", survivors: {}", fmt::join(rep.mutants.survivors, " "));
+			fmt::print("\n");
+			if (o.verbose)
+				for (const auto &[m, by] : rep.mutants.killed_by)
+					fmt::print("  {:<30} {}\n", m, by);
+			if (!rep.mutants.note.empty())
+				fmt::print("  note: {}\n", rep.mutants.note);
+		}
+		fmt::print("{:.1f} s\n", secs);
+	}
+	bool ok = rep.disagreements() == 0 && rep.mutants.survivors.empty() && rep.mutants.note.empty();
+	return ok ? EXIT_RAN : EXIT_FAILED;
+}
+
+} // namespace
+
+void add_crosscheck(CLI::App &app, int *rc)
+{
+	auto o = std::make_shared<crosscheck_opts>();
+	auto *sub = app.add_subcommand("crosscheck", "Cross-check impl against model; mutation testing");
+	sub->add_option("--size", o->size, "ci (seconds to minutes) or big (>= 1e5 random traces)")
+		->check(CLI::IsMember({"ci", "big"}));
+	sub->add_option("--depth", o->x.exhaustive_depth, "Exhaustive suffix depth of the conformance traces");
+	sub->add_option("--random", o->x.random, "Seeded random conformance traces");
+	sub->add_option("--seed", o->x.seed, "Seed of the random traces");
+	sub->add_option("--guided-max", o->x.guided_max, "Model-guided cases per (variant, op) at most");
+	sub->add_option("--guided-depth", o->x.guided_depth, "Trace length of the model-guided cases");
+	sub->add_option("--prove-depth", o->x.prove_depth, "Depth of the proofs whose witnesses are replayed");
+	sub->add_option("--variant", o->variants, "Only these variants (preset or policy/freeze/gate)");
+	sub->add_option("--emit-dir", o->x.emit_dir, "Write the first divergence of each check here as a scenario");
+	sub->add_option("--mutant-runner", o->runner, "Path of iommufd-lu-mutants (default: next to iommufd-lu)");
+	sub->add_option("--cases-out", o->cases_out, "Keep the generated fixed cases in this JSON file");
+	sub->add_flag("--no-mutants", o->no_mutants, "Skip the mutation check");
+	sub->add_flag("--no-guided", o->no_guided, "Skip the model-guided cases");
+	sub->add_flag("--no-replay", o->no_replay, "Skip the counterexample replay");
+	sub->add_flag("--no-conformance", o->no_conformance, "Skip trace conformance");
+	sub->add_option("--format", o->format, "text or json")->check(CLI::IsMember({"text", "json"}));
+	sub->add_flag("-v,--verbose", o->verbose, "Progress on stderr, coverage per class");
+	sub->callback([o, rc] { *rc = run_crosscheck(*o); });
+}
+
+} // namespace lu::cli
