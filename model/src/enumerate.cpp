@@ -210,7 +210,11 @@ enumerate_result enumerate(const lu::variant &v, lu::op o, const enumerate_optio
 		const dims dm{opt.devices, opt.hwpts};
 		sym_config cfg = make_config(c, dm, "e_");
 		auto steps = make_steps(c, dm, opt.depth, "e_");
-		machine m(c, dm, v, cfg, slot_indices(steps, c.bv_val(0, IDX_BITS)));
+		// slot 0 the RID, then one slot per step: its PASID's table index
+		std::vector<z3::expr> idx{c.bv_val(0, IDX_BITS)};
+		for (const auto &a : steps)
+			idx.push_back(a.pasid.extract(IDX_BITS - 1, 0));
+		machine m(c, dm, v, cfg, idx);
 		unrolling u = unroll(m, steps, "e_");
 		z3::solver s(c);
 		configure(s, opt.rlimit, 0);

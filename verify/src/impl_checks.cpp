@@ -8,6 +8,7 @@
 
 #include "lu/impl/alloc.h"
 #include "lu/impl/image.h"
+#include "lu/impl/luo.h"
 #include "lu/impl/machine.h"
 #include "lu/verify/crosscheck.h"
 
@@ -16,6 +17,9 @@ namespace lu::verify {
 namespace {
 
 using lu::op;
+using impl::liveupdate_file_op_args;
+using impl::liveupdate_file_ops;
+using impl::lu_file;
 
 // One device with the full PASID range (edge 2^20-1 on a second hwpt, RID on
 // a nested hwpt), one small device in another group: every record kind.
@@ -73,12 +77,81 @@ std::vector<lu::variant> variants_or_presets(const crosscheck_options &o)
 void note(check_report &r, const crosscheck_options &o, std::string what)
 {
 	r.disagreements++;
+	r.failed.push_back(r.cases - 1);
 	if (r.samples.size() < 5)
 		r.samples.push_back(std::move(what));
 	(void)o;
 }
 
+// A file type whose .freeze() fails on request, for the LUO rollback check:
+// no handler of the machine has a .freeze() (v1: no-op), so the rollback of
+// luo_session_freeze() is checked on mock files, as luo_test does.
+struct freeze_mock {
+	bool fail = false;
+	int frozen = 0; // .freeze() minus .unfreeze() calls
+};
+
+int mock_preserve(liveupdate_file_op_args *a)
+{
+	a->private_data = a->file->private_data;
+	return 0;
+}
+void mock_unpreserve(liveupdate_file_op_args *) {}
+int mock_freeze(liveupdate_file_op_args *a)
+{
+	auto *m = static_cast<freeze_mock *>(a->private_data);
+	if (m->fail)
+		return -EAGAIN;
+	m->frozen++;
+	return 0;
+}
+void mock_unfreeze(liveupdate_file_op_args *a)
+{
+	static_cast<freeze_mock *>(a->private_data)->frozen--;
+}
+const liveupdate_file_ops freeze_mock_ops = {"verify-freeze-v1", mock_preserve, mock_unpreserve, mock_freeze,
+					     mock_unfreeze};
+
 } // namespace
+
+// LUO: a failing .freeze() leaves no file frozen (luo_file_freeze's rollback).
+check_report run_luo_checks(const crosscheck_options &o)
+{
+	check_report r;
+	r.name = "luo";
+	constexpr std::size_t nr = 4;
+	for (std::size_t failing = 0; failing < nr; failing++) {
+		std::vector<freeze_mock> mocks(nr);
+		std::vector<lu_file> files(nr);
+		mocks[failing].fail = true;
+		impl::luo_global g{};
+		impl::luo_session s{};
+		impl::luo_global_init(&g);
+		impl::luo_session_init(&s, &g);
+		bool ok = true;
+		for (std::size_t i = 0; i < nr; i++) {
+			files[i] = {&freeze_mock_ops, &mocks[i], static_cast<std::uint32_t>(100 + i)};
+			ok &= impl::luo_preserve_file(&s, 1000 + i, &files[i], 0) == 0;
+		}
+		r.cases++;
+		r.coverage[fmt::format("fail-at-{}", failing)]++;
+		int rc = ok ? impl::luo_session_freeze(&s) : 0;
+		std::size_t still = 0;
+		for (const auto &m : mocks)
+			still += m.frozen != 0;
+		for (auto *lf = s.head; lf; lf = lf->next)
+			still += lf->frozen;
+		if (!ok || rc != -EAGAIN || still) {
+			note(r, o, fmt::format("freeze failing at file {} of {}: rc {}, {} file(s) left frozen", failing + 1,
+					       nr, errno_name(rc), still));
+		}
+		impl::luo_session_close(&s);
+		impl::luo_global_destroy(&g);
+		if (r.disagreements && o.stop_at_first)
+			break;
+	}
+	return r;
+}
 
 check_report run_fail_nth(const crosscheck_options &o)
 {

@@ -73,12 +73,19 @@ void run_mutants(crosscheck_opts &o, const std::string &cases_file, lu::verify::
 	}
 	std::string common = fmt::format(" --cases {} --depth {} --random {} --seed {}", quote(cases_file),
 					 o.x.exhaustive_depth, std::min<std::size_t>(o.x.random, 2000), o.x.seed);
+	for (const auto &v : o.variants)
+		common += " --variant " + quote(v);
+	if (!o.x.guided)
+		common += " --skip-check guided";
+	if (!o.x.replay)
+		common += " --skip-check replay";
+	if (!o.x.conformance)
+		common += " --skip-check conformance";
 	// The runner on the real impl must find nothing, or every kill is noise.
 	std::string line;
 	int rc = spawn(quote(runner) + " --mutant none" + common + " 2>&1", &line);
-	if (rc != 0) {
-		mr.note = "the unmutated impl fails the checks (" + line + "): kills are not meaningful";
-	}
+	if (rc != 0)
+		mr.note = "without a mutant: " + line + " (those cases are not counted as kills)";
 	for (unsigned i = 1; i < static_cast<unsigned>(lu::impl::mutant::nr_mutants); i++) {
 		std::string name(lu::impl::name(static_cast<lu::impl::mutant>(i)));
 		if (o.x.progress)
@@ -141,15 +148,21 @@ int run_crosscheck(crosscheck_opts &o)
 	}
 	rep.checks.push_back(run_fail_nth(o.x));
 	rep.checks.push_back(run_image_checks(o.x));
+	rep.checks.push_back(run_luo_checks(o.x));
 
 	std::string cases_file = o.cases_out;
 	if (cases_file.empty())
 		cases_file = (std::filesystem::temp_directory_path() / fmt::format("iommufd-lu-cases-{}.json", getpid()))
 				     .string();
 	{
-		nlohmann::json j = nlohmann::json::array();
+		nlohmann::json j;
+		j["cases"] = nlohmann::json::array();
 		for (const auto &c : cases)
-			j.push_back(to_json(c));
+			j["cases"].push_back(to_json(c));
+		// what fails on the real impl is no kill (e.g. a model bug)
+		j["known_failures"] = nlohmann::json::object();
+		for (const auto &c : rep.checks)
+			j["known_failures"][c.name] = c.failed;
 		std::ofstream(cases_file) << j.dump();
 	}
 	if (!o.no_mutants)
@@ -189,7 +202,7 @@ int run_crosscheck(crosscheck_opts &o)
 		}
 		fmt::print("{:.1f} s\n", secs);
 	}
-	bool ok = rep.disagreements() == 0 && rep.mutants.survivors.empty() && rep.mutants.note.empty();
+	bool ok = rep.disagreements() == 0 && rep.mutants.survivors.empty();
 	return ok ? EXIT_RAN : EXIT_FAILED;
 }
 

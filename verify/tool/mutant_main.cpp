@@ -4,7 +4,10 @@
 // cross-checks against it, stopping at the first disagreement. Exit status:
 // 1 the mutant was caught (stdout says by what), 0 it survived, 2 bad usage.
 // `iommufd-lu crosscheck` runs it once per mutant.
+#include <algorithm>
 #include <fstream>
+#include <map>
+#include <set>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -24,7 +27,18 @@ int main(int argc, char **argv)
 	app.add_option("--depth", o.exhaustive_depth, "Exhaustive suffix depth of the conformance check");
 	app.add_option("--random", o.random, "Random conformance traces");
 	app.add_option("--seed", o.seed, "Seed of the random traces");
+	std::vector<std::string> variants, skip_checks;
+	app.add_option("--skip-check", skip_checks, "Checks not to run (guided, replay, fail-nth, image, conformance)");
+	app.add_option("--variant", variants, "Only these variants (preset or policy/freeze/gate)");
 	CLI11_PARSE(app, argc, argv);
+	for (const auto &v : variants) {
+		auto x = lu::verify::parse_variant_label(v);
+		if (!x) {
+			fmt::print(stderr, "iommufd-lu-mutants: unknown variant '{}'\n", v);
+			return 2;
+		}
+		o.variants.push_back(*x);
+	}
 
 	if (!lu::impl::mutants_compiled_in()) {
 		fmt::print(stderr, "iommufd-lu-mutants: built without LU_IMPL_MUTANTS\n");
@@ -41,6 +55,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	std::vector<lu::verify::fixed_case> cases;
+	std::map<std::string, std::set<std::size_t>> known; // check -> cases failing without a mutant
+	bool have_known = false;
 	if (!cases_file.empty()) {
 		std::ifstream in(cases_file);
 		if (!in) {
@@ -49,27 +65,69 @@ int main(int argc, char **argv)
 		}
 		try {
 			auto j = nlohmann::json::parse(in);
-			for (const auto &c : j)
+			for (const auto &c : j.at("cases"))
 				cases.push_back(lu::verify::fixed_case_from_json(c));
+			if (j.contains("known_failures")) {
+				have_known = true;
+				for (const auto &[k, v] : j["known_failures"].items())
+					known[k] = v.get<std::set<std::size_t>>();
+			}
 		} catch (const std::exception &e) {
 			fmt::print(stderr, "iommufd-lu-mutants: {}: {}\n", cases_file, e.what());
 			return 2;
 		}
 	}
-	lu::impl::mutant_select(*m);
-	o.stop_at_first = true;
 	auto impl = lu::verify::make_impl_backend();
 	auto model = lu::verify::make_model_backend();
 	// Cheapest and most pointed first; conformance (model runs) last.
-	std::vector<std::function<lu::verify::check_report()>> checks{
-		[&] { return lu::verify::run_fixed("guided", cases, *impl, o); },
-		[&] { return lu::verify::run_fixed("replay", cases, *impl, o); },
-		[&] { return lu::verify::run_fail_nth(o); },
-		[&] { return lu::verify::run_image_checks(o); },
-		[&] { return lu::verify::run_conformance(*impl, *model, o); },
+	std::vector<std::function<lu::verify::check_report(const lu::verify::crosscheck_options &)>> checks{
+		[&](const auto &x) { return lu::verify::run_fixed("guided", cases, *impl, x); },
+		[&](const auto &x) { return lu::verify::run_fixed("replay", cases, *impl, x); },
+		[&](const auto &x) { return lu::verify::run_fail_nth(x); },
+		[&](const auto &x) { return lu::verify::run_image_checks(x); },
+		[&](const auto &x) { return lu::verify::run_luo_checks(x); },
+		[&](const auto &x) { return lu::verify::run_conformance(*impl, *model, x); },
 	};
-	for (const auto &run : checks) {
-		auto r = run();
+	// A mutant is caught when a case that passes on the real impl fails on
+	// it: first every check without the mutant, to learn which cases fail
+	// anyway (a model bug must not count as a kill), then with it.
+	const std::vector<std::string> names{"guided", "replay", "fail-nth", "image", "luo", "conformance"};
+	for (std::size_t ci = 0; ci < checks.size(); ci++) {
+		const auto &run = checks[ci];
+		if (std::ranges::find(skip_checks, names[ci]) != skip_checks.end())
+			continue;
+		lu::verify::crosscheck_options base = o;
+		base.stop_at_first = false;
+		lu::verify::check_report b;
+		if (have_known && *m != lu::impl::mutant::none) {
+			// the main run already judged the real impl on exactly these cases
+			base.random = 0;
+			base.exhaustive_depth = 0;
+			b.name = "known";
+		} else {
+			lu::impl::mutant_select(lu::impl::mutant::none);
+			b = run(base);
+		}
+		if (*m == lu::impl::mutant::none) {
+			if (b.disagreements) {
+				fmt::print("fails without a mutant: {} {}/{}: {}\n", b.name, b.disagreements, b.cases,
+					   b.samples.empty() ? "" : b.samples.front());
+				return 1;
+			}
+			continue;
+		}
+		lu::verify::crosscheck_options with = o;
+		with.stop_at_first = true;
+		with.skip.insert(b.failed.begin(), b.failed.end());
+		lu::impl::mutant_select(*m);
+		auto r = run(with);
+		if (have_known) {
+			// the check's name is known only now: re-run with its known failures skipped
+			with.skip = known[r.name];
+			if (r.disagreements)
+				r = run(with);
+		}
+		lu::impl::mutant_select(lu::impl::mutant::none);
 		if (r.disagreements) {
 			fmt::print("killed by {}: {}\n", r.name, r.samples.empty() ? "" : r.samples.front());
 			return 1;

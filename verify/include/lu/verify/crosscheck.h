@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <optional>
 #include <string>
 #include <vector>
@@ -42,6 +43,7 @@ struct check_report {
 	std::vector<std::string> samples;             /**< the first few disagreements, described */
 	std::map<std::string, std::size_t> coverage;  /**< cases per class (e.g. "v2 attach ret=-22") */
 	std::string note;                             /**< incompleteness, solver trouble, ... */
+	std::vector<std::size_t> failed;              /**< numbers of the cases that disagreed */
 };
 
 /** @brief The mutation check. */
@@ -96,6 +98,7 @@ struct crosscheck_options {
 	unsigned prove_depth = 6;
 	std::string emit_dir;                /**< write the first divergence of each check here */
 	bool stop_at_first = false;          /**< stop a check at its first disagreement (mutation runs) */
+	std::set<std::size_t> skip;          /**< case numbers not to judge (they fail without a mutant) */
 	std::function<void(const std::string &)> progress; /**< one line per phase, may be empty */
 };
 
@@ -131,9 +134,13 @@ namespace lu::verify {
  *    turn (iommufd_fail_nth style); a failed step must leave the snapshot
  *    unchanged (failure-changes-nothing under -ENOMEM);
  *  - image: every kexec image parses; every single-byte change is rejected;
- *    a PASID at 2^20 (checksum fixed up) is -ERANGE.
+ *    a PASID at 2^20 (checksum fixed up) is -ERANGE;
+ *  - luo: a .freeze() failing at any position of the session leaves no file
+ *    frozen (no handler of the machine has a .freeze(), so mock files).
  */
 check_report run_fail_nth(const crosscheck_options &o);
 check_report run_image_checks(const crosscheck_options &o);
+/** @brief LUO: a .freeze() failing at any position leaves no file frozen. */
+check_report run_luo_checks(const crosscheck_options &o);
 
 } // namespace lu::verify
