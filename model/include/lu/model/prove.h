@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/**
+ * @file prove.h
+ * @brief The properties of DESIGN section 3 as named queries, and their results.
+ *
+ * Z3-free: the encoding lives in model/src (docs/model.md gives every
+ * formula). A result is a value, as Alive2's Result is: a verdict, the reason
+ * when the solver gave up, the bounds it holds for, the non-vacuity check,
+ * the time, and a decoded witness (never a raw Z3 model).
+ */
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lu/core/trace.h"
+#include "lu/core/variant.h"
+
+namespace lu::model {
+
+/** @brief A property's verdict for one kernel variant (DESIGN section 3). */
+enum class verdict : std::uint8_t {
+	proved,         /**< holds up to the bounds (capability: a witness exists) */
+	counterexample, /**< fails: a decoded trace shows it (capability: no witness) */
+	unknown,        /**< the solver gave up; the reason says why */
+	error,          /**< the query could not be run */
+};
+
+constexpr std::string_view name(verdict v)
+{
+	switch (v) {
+	case verdict::proved: return "proved";
+	case verdict::counterexample: return "counterexample";
+	case verdict::unknown: return "unknown";
+	case verdict::error: return "error";
+	}
+	return "?";
+}
+
+/** @brief Safety: refute a violation. Capability: find a witness. */
+enum class property_kind : std::uint8_t { safety, capability };
+
+/** @brief The properties, in report order (DESIGN section 3, then the extra). */
+enum class property : std::uint8_t {
+	no_silent_pasid_loss,
+	loss_only_when_acknowledged,
+	rid_only_preservable,
+	pasid_survives_update,
+	observable_contract,
+	unknown_flags_rejected,
+	preserved_is_frozen,
+	unpreserve_restores,
+	failure_changes_nothing,
+	image_round_trip,
+	nested_survives,
+};
+
+/** @brief Stable id, kind, column label and the one-line message of a property. */
+struct property_info {
+	lu::model::property id;
+	std::string_view name;    /**< stable id, e.g. "no-silent-pasid-loss" */
+	property_kind kind;
+	std::string_view column;  /**< short label for the verdict table */
+	std::string_view message; /**< what a counterexample (or a missing witness) means */
+};
+
+inline constexpr std::array<property_info, 11> properties{{
+	{property::no_silent_pasid_loss, "no-silent-pasid-loss", property_kind::safety, "no-silent",
+	 "preserve returns 0 without IGNORE_PASID but an attachment is lost across the update"},
+	{property::loss_only_when_acknowledged, "loss-only-when-acknowledged", property_kind::safety, "ack-loss",
+	 "an attachment is lost that no successful preserve with IGNORE_PASID dropped"},
+	{property::rid_only_preservable, "rid-only-preservable", property_kind::capability, "rid-ok",
+	 "a device with only a RID attachment to a marked, sealed hwpt cannot be preserved and survive"},
+	{property::pasid_survives_update, "pasid-survives-update", property_kind::capability, "pasid-ok",
+	 "no trace carries a PASID attachment across the update"},
+	{property::observable_contract, "observable-contract", property_kind::safety, "contract",
+	 "the same request returns the same values here and under full but restores a different state"},
+	{property::unknown_flags_rejected, "unknown-flags-rejected", property_kind::safety, "flags",
+	 "preserve_device with unknown flag bits does not fail with -EINVAL, or changes state"},
+	{property::preserved_is_frozen, "preserved-is-frozen", property_kind::safety, "frozen",
+	 "an operation changes the attachments of a preserved device after its record was taken"},
+	{property::unpreserve_restores, "unpreserve-restores", property_kind::safety, "unpreserve",
+	 "preserve then unpreserve leaves the state different from before"},
+	{property::failure_changes_nothing, "failure-changes-nothing", property_kind::safety, "failure",
+	 "an operation returns an error but changes the state"},
+	{property::image_round_trip, "image-round-trip", property_kind::safety, "image",
+	 "a restored attachment does not resolve through the image to its serialized domain"},
+	{property::nested_survives, "nested-survives", property_kind::safety, "nested",
+	 "a nested attachment of a preserved device is restored as its stage-2 parent"},
+}};
+
+constexpr const property_info &info(property p)
+{
+	return properties[static_cast<std::size_t>(p)];
+}
+
+constexpr std::optional<property> parse_property(std::string_view s)
+{
+	for (const auto &p : properties)
+		if (p.name == s)
+			return p.id;
+	return std::nullopt;
+}
+
+/** @brief Result of the non-vacuity check (is the implication's premise satisfiable?). */
+enum class vacuity : std::uint8_t {
+	ok,             /**< the premise is satisfiable (or the witness satisfies it) */
+	vacuous,        /**< the premise is unsatisfiable: the proof says nothing (a defect) */
+	unknown,        /**< the solver gave up on the premise */
+	not_applicable, /**< no premise to check (a capability without witness, an error) */
+};
+
+constexpr std::string_view name(vacuity v)
+{
+	switch (v) {
+	case vacuity::ok: return "ok";
+	case vacuity::vacuous: return "vacuous";
+	case vacuity::unknown: return "unknown";
+	case vacuity::not_applicable: return "n/a";
+	}
+	return "?";
+}
+
+/** @brief The bounds a verdict holds for (reported with every verdict). */
+struct bounds {
+	unsigned devices = 2;                /**< devices, each in a symbolic group */
+	unsigned hwpts = 3;                  /**< hwpts, each paging or nested */
+	unsigned depth = 8;                  /**< trace length */
+	unsigned pasid_bits = lu::PASID_BITS; /**< table index width (arguments are 32-bit) */
+};
+
+/** @brief A (dev, pasid) pair lost across the update. */
+struct lost_pair {
+	std::uint32_t dev = 0;
+	std::uint32_t pasid = 0;
+	friend auto operator<=>(const lost_pair &, const lost_pair &) = default;
+};
+
+/** @brief One decoded step: the operation, its arguments and its return value. */
+struct witness_step {
+	lu::step step;
+	int ret = 0;
+	std::optional<int> ret_other; /**< observable-contract: the return under the other variant */
+};
+
+/** @brief A decoded trace with the configuration needed to replay it. */
+struct witness {
+	lu::config config;
+	std::vector<witness_step> trace;
+	std::vector<lost_pair> lost;                   /**< empty when the property is not about loss */
+	std::vector<lu::attachment> at_kexec;           /**< empty without kexec */
+	std::vector<lu::attachment> restored;
+	std::vector<lu::attachment> restored_other;     /**< observable-contract: under the other variant */
+	std::optional<lu::model::lost_pair> focus;      /**< the (dev, pasid) the violation is about */
+	std::string other_variant;                      /**< observable-contract: name of the other variant */
+};
+
+/** @brief One cell of the verdict table. */
+struct result {
+	lu::variant variant{};
+	lu::model::property property{};
+	lu::model::verdict verdict = verdict::error;
+	std::string reason;  /**< unknown/error: the solver's reason or the exception */
+	lu::model::bounds bounds;
+	lu::model::vacuity vacuity = vacuity::not_applicable;
+	double seconds = 0;
+	std::optional<lu::model::witness> witness; /**< counterexample, or a capability's witness */
+	std::string note;   /**< how the verdict was reached (e.g. "unsat at depth 8") */
+};
+
+/** @brief Solver budget and bounds of a proof run. */
+struct prove_options {
+	lu::model::bounds bounds;
+	std::uint64_t rlimit = 20'000'000; /**< Z3 resource limit per check (deterministic) */
+	unsigned random_seed = 0;
+	bool minimise = true; /**< fewest steps, then smallest PASIDs and tokens */
+};
+
+/**
+ * @brief Check one property for one kernel variant.
+ * @return a result; never throws (a z3::exception becomes verdict::error).
+ * Context: creates its own Z3 context; safe to call from several threads.
+ */
+result prove(const lu::variant &v, property p, const prove_options &opt);
+
+/** @brief One query as a self-contained SMT-LIB2 script. */
+struct smt2_query {
+	std::string file;     /**< suggested file name, e.g. "v1__no-silent-pasid-loss.smt2" */
+	std::string variant;  /**< preset name or "custom" */
+	std::string property; /**< property id */
+	std::string role;     /**< "query" or "premise" */
+	std::string expected; /**< what Z3 answered here: "sat", "unsat" or "unknown" */
+	std::string text;     /**< the script: set-logic, declarations, assertions, check-sat */
+};
+
+/**
+ * @brief The query of (@p v, @p p) at the full depth (and its premise, for
+ * safety properties), in QF_BV, each with Z3's answer.
+ * Context: never throws; an error gives an empty vector and sets @p error.
+ */
+std::vector<smt2_query> export_smt2(const lu::variant &v, property p, const prove_options &opt, std::string *error);
+
+} // namespace lu::model

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/**
+ * @file simulate.h
+ * @brief Run one concrete trace through the model's transition relation.
+ *
+ * The same relation the proofs use (model/src/encoding.cpp): the concrete
+ * configuration and steps are asserted on an unrolled template, Z3 solves
+ * it (everything is determined), and the return values and the attachments
+ * at kexec and after restore are read back. verify/ compares this with
+ * lu::impl. Z3-free header.
+ */
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lu/core/trace.h"
+#include "lu/core/variant.h"
+
+namespace lu::model {
+
+/** @brief An outcome, or why there is none. */
+struct sim_result {
+	std::optional<lu::outcome> out; /**< nullopt: see error */
+	std::string error;              /**< bad input (an index out of range) or a solver failure */
+};
+
+/**
+ * @brief A reusable simulator: one Z3 context, templates cached per
+ * (variant, devices, hwpts, depth), one push/pop per run.
+ * Context: not thread-safe; use one per thread.
+ */
+class simulator {
+public:
+	simulator();
+	~simulator();
+	simulator(const simulator &) = delete;
+	simulator &operator=(const simulator &) = delete;
+
+	/**
+	 * @brief Run @p trace on a fresh machine of @p cfg under @p v.
+	 * @return every return value, the attachments at kexec and the restored
+	 * ones (sorted, empty without kexec), as docs/semantics.md defines them;
+	 * or an error: a step names a device or hwpt the config lacks, a
+	 * max_pasids above 2^20, a nested hwpt without a paging parent.
+	 * Context: never throws.
+	 */
+	sim_result run(const lu::config &cfg, const lu::variant &v, const std::vector<lu::step> &trace);
+
+private:
+	struct impl;
+	std::unique_ptr<impl> p_;
+};
+
+/** @brief simulator::run on a thread-local simulator. */
+sim_result simulate(const lu::config &cfg, const lu::variant &v, const std::vector<lu::step> &trace);
+
+} // namespace lu::model

@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: GPL-2.0
+// The properties of DESIGN section 3 as formulas over an unrolling. Each one
+// gives bad_at(k) (a violation, or a capability's witness, visible by depth
+// k) and premise_at(k) (the implication's premise, for non-vacuity).
+// docs/model.md states each formula in words and symbols.
+#include "query.h"
+
+#include <cerrno>
+
+namespace lu::model::internal {
+
+z3::expr disjunction(z3::context &c, const std::vector<z3::expr> &v)
+{
+	z3::expr r = c.bool_val(false);
+	for (const auto &e : v)
+		r = r || e;
+	return r;
+}
+
+void configure(z3::solver &s, std::uint64_t rlimit, unsigned seed)
+{
+	z3::params ps(s.ctx());
+	ps.set("rlimit", static_cast<unsigned>(rlimit > 0xffffffffu ? 0xffffffffu : rlimit));
+	ps.set("random_seed", seed);
+	s.set(ps);
+}
+
+namespace {
+
+// Everything of a state that preserve + unpreserve must give back: the
+// tables, the counters, the marks, the session. Records and tokens of a
+// device that is not preserved are dead data and not compared.
+z3::expr same_visible(const machine &m, const sym_state &a, const sym_state &b)
+{
+	z3::context &c = m.ctx();
+	z3::expr r = c.bool_val(true);
+	auto all = [&](const std::vector<z3::expr> &x, const std::vector<z3::expr> &y) {
+		for (std::size_t i = 0; i < x.size(); ++i)
+			r = r && x[i] == y[i];
+	};
+	all(a.att, b.att);
+	all(a.in, b.in);
+	all(a.cnt, b.cnt);
+	all(a.marked, b.marked);
+	all(a.mtoken, b.mtoken);
+	all(a.dompres, b.dompres);
+	all(a.nr, b.nr);
+	all(a.ipres, b.ipres);
+	all(a.dpres, b.dpres);
+	all(a.kexeced, b.kexeced);
+	r = r && z3::implies(a.ipres[0], a.itoken[0] == b.itoken[0]);
+	for (unsigned d = 0; d < m.size().devices; ++d) {
+		z3::expr rec = a.rec_rid[d] == b.rec_rid[d] && a.rec_on[d] == b.rec_on[d] &&
+			       a.rec_att[d] == b.rec_att[d] && a.rec_in[d] == b.rec_in[d];
+		r = r && z3::implies(a.dpres[d], a.dtoken[d] == b.dtoken[d] && a.dflags[d] == b.dflags[d] &&
+							    a.drec[d] == b.drec[d] && z3::implies(a.drec[d], rec));
+	}
+	return r;
+}
+
+} // namespace
+
+query build_query(z3::context &c, const lu::variant &v, property p, const bounds &b)
+{
+	const dims dm{b.devices, b.hwpts};
+	const unsigned K = b.depth;
+	query q{dm,
+		K,
+		make_config(c, dm, ""),
+		make_steps(c, dm, K, ""),
+		{},
+		c.bv_const("w_dev", dm.dev_bits()),
+		c.bv_const("w_pasid", IDX_BITS),
+		{},
+		{},
+		{},
+		info(p).kind};
+
+	// Slots: 0 the RID, 1..K each step's PASID index, K + 1 the witness.
+	std::vector<z3::expr> idx{c.bv_val(0, IDX_BITS)};
+	for (const auto &a : q.steps)
+		idx.push_back(a.pasid.extract(IDX_BITS - 1, 0));
+	idx.push_back(q.wp);
+	const unsigned R = machine::rid_slot(), W = K + 1;
+	const machine m(c, dm, v, q.cfg, idx);
+	q.runs.push_back(unroll(m, q.steps, ""));
+	const bool two = p == property::observable_contract;
+	const lu::variant full{lu::policy::full, lu::freeze::busy, lu::vfio_gate::always};
+	if (two)
+		q.runs.push_back(unroll(machine(c, dm, full, q.cfg, idx), q.steps, "full_"));
+
+	q.facts.push_back(m.wellformed_config());
+	q.facts.push_back(m.canonical_config());
+	for (const auto &a : q.steps)
+		q.facts.push_back(m.canonical_step(a));
+	q.facts.push_back(z3::ult(q.wd, c.bv_val(dm.devices, dm.dev_bits())));
+	for (const auto &u : q.runs)
+		for (const auto &f : u.facts)
+			q.facts.push_back(f);
+
+	const unrolling &u = q.runs[0];
+	const z3::expr &wd = q.wd, &wp = q.wp;
+	const z3::expr zero_idx = c.bv_val(0, IDX_BITS);
+	const z3::expr ign = c.bv_val(lu::IOMMU_LU_FLAG_IGNORE_PASID, FLAG_BITS);
+	const z3::expr zero_flags = c.bv_val(0, FLAG_BITS);
+	auto pres = [&](const sym_state &s) { return m.pick(s.dpres, wd); };
+	auto ack = [&](const sym_state &s) { return (m.pick(s.dflags, wd) & ign) != zero_flags; };
+	auto is_op = [&](const sym_step &a, lu::op o) { return a.op == m.op_val(o); };
+	auto ret_is = [&](std::size_t i, int r) { return u.rets[i] == m.ret_val(r); };
+
+	for (unsigned k = 1; k <= K; ++k) {
+		const sym_state &S = u.states[k];
+		const z3::expr kex = S.kexeced[0];
+		const z3::expr held = m.attached(S, wd, W);
+		z3::expr bad = c.bool_val(false), premise = c.bool_val(false);
+		switch (p) {
+		case property::no_silent_pasid_loss:
+			bad = kex && pres(S) && !ack(S) && m.lost(S, wd, W);
+			premise = kex && pres(S) && !ack(S) && held != m.none();
+			break;
+		case property::loss_only_when_acknowledged:
+			bad = kex && pres(S) && m.lost(S, wd, W) && !(wp != zero_idx && ack(S));
+			premise = kex && pres(S) && held != m.none();
+			break;
+		case property::rid_only_preservable: {
+			std::vector<z3::expr> at;
+			for (unsigned i = 0; i < k; ++i) {
+				const sym_state &Si = u.states[i];
+				const z3::expr r = m.attached(Si, wd, R);
+				at.push_back(is_op(q.steps[i], lu::op::preserve_device) && q.steps[i].dev == wd &&
+					     q.steps[i].flags == zero_flags && ret_is(i, 0) && r != m.none() &&
+					     !m.is_nested(r) && m.is_marked(Si, r) && m.is_sealed(r) && Si.ipres[0] &&
+					     !m.has_pasids(Si, m.group_of(wd)));
+			}
+			bad = wp == zero_idx && disjunction(c, at) && kex && pres(S) && held != m.none() &&
+			      !m.lost(S, wd, W);
+			premise = bad;
+			break;
+		}
+		case property::pasid_survives_update:
+			bad = kex && pres(S) && wp != zero_idx && held != m.none() && !m.lost(S, wd, W);
+			premise = bad;
+			break;
+		case property::observable_contract: {
+			const machine &m2 = q.runs[1].m;
+			const sym_state &S2 = q.runs[1].states[k];
+			z3::expr same = c.bool_val(true);
+			for (unsigned i = 0; i < k; ++i)
+				same = same && u.rets[i] == q.runs[1].rets[i];
+			auto view = [&](const machine &mm, const sym_state &s) {
+				return z3::ite(mm.restored(s, wd, W), mm.paging(mm.record(s, wd, W)), mm.none());
+			};
+			bad = same && kex && S2.kexeced[0] && view(m, S) != view(m2, S2);
+			premise = same && kex && S2.kexeced[0] && pres(S) && m2.pick(S2.dpres, wd);
+			break;
+		}
+		case property::unknown_flags_rejected: {
+			const sym_step &a = q.steps[k - 1];
+			const sym_state &P = u.states[k - 1];
+			const z3::expr unknown =
+				(a.flags & c.bv_val(~lu::known_preserve_flags(v.policy), FLAG_BITS)) != zero_flags;
+			const z3::expr fresh = !P.kexeced[0] && !m.token_used(P, a.token) && !m.pick(P.dpres, a.dev);
+			const z3::expr pre = is_op(a, lu::op::preserve_device) && unknown;
+			bad = pre && !(u.rets[k - 1] != m.ret_val(0) && state_eq(P, S) &&
+				       z3::implies(fresh, ret_is(k - 1, -EINVAL)));
+			premise = pre && fresh;
+			break;
+		}
+		case property::preserved_is_frozen: {
+			const sym_state &P = u.states[k - 1];
+			const sym_step &a = q.steps[k - 1];
+			bad = pres(P) && pres(S) && m.attached(P, wd, W) != held;
+			premise = pres(P) && pres(S) && !P.kexeced[0] &&
+				  (is_op(a, lu::op::attach) || is_op(a, lu::op::replace) || is_op(a, lu::op::detach)) &&
+				  m.group_of(a.dev) == m.group_of(wd);
+			break;
+		}
+		case property::unpreserve_restores: {
+			if (k < 2)
+				break;
+			const std::size_t i = k - 2, j = k - 1;
+			const sym_step &a = q.steps[i], &b2 = q.steps[j];
+			const z3::expr dev_pair = is_op(a, lu::op::preserve_device) && ret_is(i, 0) &&
+						  is_op(b2, lu::op::unpreserve_device) && b2.dev == a.dev && ret_is(j, 0);
+			const z3::expr fd_pair = is_op(a, lu::op::preserve_iommufd) && ret_is(i, 0) &&
+						 is_op(b2, lu::op::unpreserve_iommufd) && ret_is(j, 0);
+			premise = dev_pair || fd_pair;
+			bad = premise && !same_visible(m, u.states[i], S);
+			break;
+		}
+		case property::failure_changes_nothing: {
+			const z3::expr failed = u.rets[k - 1] != m.ret_val(0);
+			bad = failed && !state_eq(u.states[k - 1], S);
+			premise = failed;
+			break;
+		}
+		case property::image_round_trip: {
+			const z3::expr rec = m.record(S, wd, W);
+			const z3::expr pg = m.paging(rec);
+			const z3::expr tok = m.pick_hwpt(S.mtoken, pg, c.bv_val(0, TOKEN_BITS));
+			z3::expr unique = c.bool_val(true);
+			for (unsigned h = 0; h < dm.hwpts; ++h)
+				unique = unique && z3::implies(m.ref(h) != pg && S.marked[h] && S.dompres[h], S.mtoken[h] != tok);
+			const z3::expr in_bounds = z3::implies(
+				wp != zero_idx, z3::ult(z3::zext(wp, MAXP_BITS - IDX_BITS), m.pick(q.cfg.max_pasids, wd)));
+			const z3::expr resolves = m.is_marked(S, pg) && m.is_dompres(S, pg) && unique && in_bounds;
+			premise = kex && m.restored(S, wd, W);
+			bad = premise && !resolves;
+			break;
+		}
+		case property::nested_survives:
+			premise = kex && pres(S) && m.is_nested(held) && m.restored(S, wd, W);
+			bad = premise && m.record(S, wd, W) != held;
+			break;
+		}
+		q.bad_at.push_back(bad);
+		q.premise_at.push_back(premise);
+	}
+	return q;
+}
+
+} // namespace lu::model::internal

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * One property of one kernel variant as a BMC query over the unrolled
+ * transition relation (docs/model.md gives each formula). Private to model/src.
+ */
+#pragma once
+
+#include <z3++.h>
+
+#include <optional>
+#include <vector>
+
+#include "encoding.h"
+#include "lu/model/prove.h"
+
+namespace lu::model::internal {
+
+struct query {
+	dims dm;
+	unsigned depth = 0;
+	sym_config cfg;
+	std::vector<sym_step> steps;
+	std::vector<unrolling> runs; // runs[0]: the variant; runs[1]: full (observable-contract)
+	z3::expr wd;                 // witness device, BV(dev_bits)
+	z3::expr wp;                 // witness PASID index, BV20 (the last slot)
+	std::vector<z3::expr> facts; // configuration, initial state, transitions, canonical form
+	std::vector<z3::expr> bad_at;     // [k - 1]: violation (or witness) visible by depth k
+	std::vector<z3::expr> premise_at; // [k - 1]: the implication's premise at depth k
+	property_kind kind = property_kind::safety;
+};
+
+/** Build the query of (@v, @p) with the given bounds. */
+query build_query(z3::context &c, const lu::variant &v, property p, const bounds &b);
+
+/** OR of a vector (false when empty). */
+z3::expr disjunction(z3::context &c, const std::vector<z3::expr> &v);
+
+/** Push on construction, pop on destruction (Alive2's SolverPush). */
+class scoped_push {
+public:
+	explicit scoped_push(z3::solver &s) : s_(s) { s_.push(); }
+	~scoped_push()
+	{
+		try {
+			s_.pop();
+		} catch (const z3::exception &) {
+			// pop only fails on a broken context; the caller's next call reports it
+		}
+	}
+	scoped_push(const scoped_push &) = delete;
+	scoped_push &operator=(const scoped_push &) = delete;
+
+private:
+	z3::solver &s_;
+};
+
+/** Solver parameters of every query: deterministic budget, fixed seed. */
+void configure(z3::solver &s, std::uint64_t rlimit, unsigned seed);
+
+} // namespace lu::model::internal

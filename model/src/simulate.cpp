@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: GPL-2.0
+// simulate(): a concrete trace through the same transition relation the
+// proofs use. One unrolled template per (variant, devices, hwpts, depth) sits
+// in a solver; a run pushes the concrete configuration and steps, solves
+// (everything is determined, so this is propagation) and reads back.
+#include "lu/model/simulate.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <tuple>
+
+#include "encoding.h"
+#include "query.h"
+
+namespace lu::model {
+
+namespace {
+
+using namespace internal;
+
+std::vector<z3::expr> slot_vars(z3::context &c, unsigned n)
+{
+	std::vector<z3::expr> idx{c.bv_val(0, IDX_BITS)};
+	for (unsigned j = 1; j < n; ++j)
+		idx.push_back(c.bv_const(("slot" + std::to_string(j)).c_str(), IDX_BITS));
+	return idx;
+}
+
+// Slots: the RID and one per distinct PASID index of the trace (depth + 1).
+struct tmpl {
+	tmpl(z3::context &c, dims dm, const lu::variant &v, unsigned depth)
+		: cfg(make_config(c, dm, "")), steps(make_steps(c, dm, depth, "")),
+		  u(unroll(machine(c, dm, v, cfg, slot_vars(c, depth + 1)), steps, "")), s(c)
+	{
+		s.add(u.m.wellformed_config());
+		for (const auto &f : u.facts)
+			s.add(f);
+	}
+	sym_config cfg;
+	std::vector<sym_step> steps;
+	unrolling u;
+	z3::solver s;
+};
+
+bool uses_dev(lu::op o)
+{
+	using lu::op;
+	return o == op::attach || o == op::replace || o == op::detach || o == op::preserve_device ||
+	       o == op::unpreserve_device || o == op::dma;
+}
+
+bool uses_hwpt(lu::op o)
+{
+	return o == lu::op::mark_preserve || o == lu::op::attach || o == lu::op::replace;
+}
+
+std::uint64_t num(const z3::model &mdl, const z3::expr &e)
+{
+	z3::expr v = mdl.eval(e, true);
+	if (v.is_bool())
+		return v.is_true() ? 1 : 0;
+	return v.get_numeral_uint64();
+}
+
+} // namespace
+
+struct simulator::impl {
+	z3::context c;
+	std::map<std::tuple<int, int, int, unsigned, unsigned, unsigned>, std::unique_ptr<tmpl>> cache;
+
+	tmpl &get(const lu::variant &v, const dims &dm, unsigned depth)
+	{
+		auto key = std::make_tuple(static_cast<int>(v.policy), static_cast<int>(v.freeze),
+					   static_cast<int>(v.vfio_gate), dm.devices, dm.hwpts, depth);
+		auto it = cache.find(key);
+		if (it == cache.end())
+			it = cache.emplace(key, std::make_unique<tmpl>(c, dm, v, depth)).first;
+		return *it->second;
+	}
+};
+
+simulator::simulator() : p_(std::make_unique<impl>()) {}
+simulator::~simulator() = default;
+
+sim_result simulator::run(const lu::config &cfg, const lu::variant &v, const std::vector<lu::step> &trace)
+{
+	const auto nd = static_cast<unsigned>(cfg.devices.size());
+	const auto nh = static_cast<unsigned>(cfg.hwpts.size());
+	for (const auto &d : cfg.devices)
+		if (d.max_pasids > lu::PASID_LIMIT)
+			return {std::nullopt, "max_pasids above 2^20"};
+	for (unsigned h = 0; h < nh; ++h) {
+		const auto &hc = cfg.hwpts[h];
+		if (hc.kind == lu::hwpt_kind::nested &&
+		    (hc.parent >= nh || hc.parent == h || cfg.hwpts[hc.parent].kind != lu::hwpt_kind::paging))
+			return {std::nullopt, "hwpt " + std::to_string(h) + ": a nested hwpt needs a paging parent"};
+	}
+	for (std::size_t i = 0; i < trace.size(); ++i) {
+		const auto &st = trace[i];
+		if (static_cast<unsigned>(st.op) >= lu::all_ops.size())
+			return {std::nullopt, "step " + std::to_string(i) + ": unknown op"};
+		if (uses_dev(st.op) && st.dev >= nd)
+			return {std::nullopt, "step " + std::to_string(i) + ": no device " + std::to_string(st.dev)};
+		if (uses_hwpt(st.op) && st.hwpt >= nh)
+			return {std::nullopt, "step " + std::to_string(i) + ": no hwpt " + std::to_string(st.hwpt)};
+	}
+	try {
+		// A dummy device or hwpt fills an empty config; no step can name it.
+		const dims dm{std::max(nd, 1u), std::max(nh, 1u)};
+		const auto depth = static_cast<unsigned>(trace.size());
+		tmpl &t = p_->get(v, dm, depth);
+		z3::context &c = p_->c;
+		const machine &m = t.u.m;
+		scoped_push guard(t.s);
+		// Group ids are labels: renumber them 0, 1, ... in order of first use.
+		std::map<std::uint32_t, unsigned> gid;
+		for (unsigned d = 0; d < dm.devices; ++d) {
+			const std::uint32_t g = d < nd ? cfg.devices[d].group : 0xffffffffu;
+			const unsigned id = gid.emplace(g, static_cast<unsigned>(gid.size())).first->second;
+			t.s.add(t.cfg.group[d] == m.dev_val(id));
+			t.s.add(t.cfg.max_pasids[d] == c.bv_val(d < nd ? cfg.devices[d].max_pasids : 0, MAXP_BITS));
+		}
+		for (unsigned h = 0; h < dm.hwpts; ++h) {
+			const lu::hwpt_config hc = h < nh ? cfg.hwpts[h] : lu::hwpt_config{};
+			const bool nested = hc.kind == lu::hwpt_kind::nested;
+			t.s.add(t.cfg.nested[h] == c.bool_val(nested));
+			t.s.add(t.cfg.parent[h] == (nested ? m.ref(hc.parent) : m.none()));
+			t.s.add(t.cfg.compat[h] == c.bool_val(hc.pasid_compat));
+			t.s.add(t.cfg.sealed[h] == c.bool_val(hc.sealed));
+		}
+		for (unsigned i = 0; i < depth; ++i) {
+			const auto &st = trace[i];
+			const sym_step &a = t.steps[i];
+			t.s.add(a.op == m.op_val(st.op));
+			t.s.add(a.dev == m.dev_val(uses_dev(st.op) ? st.dev : 0));
+			t.s.add(a.hwpt == m.ref(uses_hwpt(st.op) ? st.hwpt : 0));
+			t.s.add(a.pasid == c.bv_val(st.pasid, ARG_PASID_BITS));
+			t.s.add(a.token == c.bv_val(st.token, TOKEN_BITS));
+			t.s.add(a.flags == c.bv_val(st.flags, FLAG_BITS));
+		}
+		// Slot j > 0: the j-th distinct nonzero index; spare slots repeat 0
+		// (a copy of the RID slot, kept in sync by every write).
+		std::map<std::uint32_t, unsigned> slot_of{{0, 0}};
+		for (const auto &st : trace) {
+			const std::uint32_t pi = st.pasid & (lu::PASID_LIMIT - 1);
+			if (pi != 0 && !slot_of.count(pi)) {
+				const auto j = static_cast<unsigned>(slot_of.size());
+				slot_of.emplace(pi, j);
+			}
+		}
+		for (auto j = static_cast<unsigned>(slot_of.size()); j < m.slots(); ++j)
+			t.s.add(m.idx()[j] == c.bv_val(0, IDX_BITS));
+		for (const auto &[pi, j] : slot_of)
+			if (j > 0)
+				t.s.add(m.idx()[j] == c.bv_val(pi, IDX_BITS));
+		const z3::check_result r = t.s.check();
+		if (r != z3::sat)
+			return {std::nullopt, r == z3::unsat ? "model: no run (the relation is not total: a bug)"
+							     : "model: solver gave up: " + t.s.reason_unknown()};
+		const z3::model mdl = t.s.get_model();
+		lu::outcome out;
+		for (unsigned i = 0; i < depth; ++i)
+			out.rets.push_back(static_cast<std::int8_t>(static_cast<std::uint8_t>(num(mdl, t.u.rets[i]))));
+		const sym_state &S = t.u.states[depth];
+		if (num(mdl, S.kexeced[0]) != 0) {
+			for (unsigned d = 0; d < nd; ++d)
+				for (const auto &[p, j] : slot_of) {
+					const z3::expr dv = m.dev_val(d);
+					const std::uint64_t h = num(mdl, m.attached(S, dv, j));
+					if (h != 0)
+						out.at_kexec.push_back({d, p, static_cast<std::uint32_t>(h - 1)});
+					if (num(mdl, m.restored(S, dv, j)) != 0)
+						out.restored.push_back(
+							{d, p, static_cast<std::uint32_t>(num(mdl, m.record(S, dv, j)) - 1)});
+				}
+		}
+		return {std::move(out), ""};
+	} catch (const z3::exception &e) {
+		return {std::nullopt, std::string("model: z3: ") + e.msg()};
+	}
+}
+
+sim_result simulate(const lu::config &cfg, const lu::variant &v, const std::vector<lu::step> &trace)
+{
+	thread_local simulator sim;
+	return sim.run(cfg, v, trace);
+}
+
+} // namespace lu::model
