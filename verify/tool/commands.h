@@ -17,6 +17,12 @@ enum exit_status : int {
 /** iommufd-lu check FILE...: judge scenarios on model and impl (cmd_check.cpp). */
 void add_check(CLI::App &app, int *rc);
 
+/** iommufd-lu prove: the verdict table, then each counterexample (cmd_prove.cpp). */
+void add_prove(CLI::App &app, int *rc);
+
+/** iommufd-lu export-smt2 --out DIR: every query as SMT-LIB2 (cmd_export_smt2.cpp). */
+void add_export_smt2(CLI::App &app, int *rc);
+
 /** iommufd-lu image inspect|verify|example: hand-over images (cmd_image.cpp). */
 void add_image(CLI::App &app, int *rc);
 
