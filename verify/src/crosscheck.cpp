@@ -401,7 +401,9 @@ check_report run_fixed(const std::string &check, const std::vector<fixed_case> &
 		r.cases++;
 		if (o.skip.contains(r.cases - 1))
 			continue;
-		std::string cls = c.label.substr(0, c.label.find(' ', c.label.find(' ') + 1));
+		// per variant, operation (or property) and outcome: the label's first three words
+		std::size_t sp = c.label.find(' ', c.label.find(' ', c.label.find(' ') + 1) + 1);
+		std::string cls = c.label.substr(0, sp);
 		r.coverage[cls]++;
 		auto ri = impl.run(c.config, c.variant, c.trace);
 		std::string why;
