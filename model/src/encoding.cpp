@@ -513,7 +513,7 @@ machine::step_result machine::transition(const sym_state &s, const sym_step &a) 
 	// dma(dev, pasid): an observation, before or after the update.
 	{
 		const z3::expr after = inr && read([&](unsigned l) { return restored(s, dev, l); });
-		eff.push_back({z3::ite(kex ? after : mem, ret_val(0), ret_val(-EFAULT)), s});
+		eff.push_back({z3::ite(z3::ite(kex, after, mem), ret_val(0), ret_val(-EFAULT)), s});
 	}
 
 	// Dispatch on the operation; an out-of-range op code behaves as dma.
@@ -582,11 +582,8 @@ z3::expr machine::canonical_step(const sym_step &a) const
 	const z3::expr uses_hwpt = is({op::mark_preserve, op::attach, op::replace});
 	const z3::expr uses_token = is({op::mark_preserve, op::preserve_iommufd, op::preserve_device});
 	const z3::expr uses_flags = is({op::preserve_device});
-	// Tokens are only compared for equality and a trace names at most
-	// depth of them, so small tokens lose nothing (rename injectively); flag
-	// bits other than IGNORE_PASID all act alike, so bit 1 stands for them.
-	const z3::expr small = z3::ule(a.token, c.bv_val(TOKEN_CANON_MAX, TOKEN_BITS)) &&
-			       z3::ule(a.flags, c.bv_val(3, FLAG_BITS));
+	// Flag bits other than IGNORE_PASID all act alike, so bit 1 stands for them.
+	const z3::expr small = z3::ule(a.flags, c.bv_val(3, FLAG_BITS));
 	return small && z3::implies(!uses_dev, a.dev == dev_val(0)) &&
 	       z3::implies(!uses_pasid, a.pasid == c.bv_val(0, ARG_PASID_BITS)) &&
 	       z3::implies(!uses_hwpt, a.hwpt == ref(0)) &&
@@ -702,12 +699,27 @@ z3::expr state_eq(const sym_state &a, const sym_state &b)
 	return r;
 }
 
-unrolling unroll(const machine &m, const std::vector<sym_step> &steps, const std::string &prefix)
+unrolling unroll(const machine &m, const std::vector<sym_step> &steps, const std::string &prefix, bool from_initial)
 {
 	z3::context &c = m.ctx();
 	unrolling u{m, {}, steps, {}, {}};
 	u.states.push_back(make_state(c, m.size(), m.slots(), prefix + "s0_"));
-	u.facts.push_back(m.initial(u.states[0]));
+	if (from_initial) {
+		u.facts.push_back(m.initial(u.states[0]));
+	} else {
+		// Slots with the same index are one table entry.
+		const sym_state &s0 = u.states[0];
+		const unsigned K = m.slots();
+		for (unsigned l = 0; l < K; ++l)
+			for (unsigned l2 = l + 1; l2 < K; ++l2) {
+				z3::expr same = c.bool_val(true);
+				for (unsigned i = 0; i < m.size().devices; ++i)
+					same = same && s0.att[i * K + l] == s0.att[i * K + l2] && s0.in[i * K + l] == s0.in[i * K + l2] &&
+					       s0.rec_att[i * K + l] == s0.rec_att[i * K + l2] &&
+					       s0.rec_in[i * K + l] == s0.rec_in[i * K + l2];
+				u.facts.push_back(z3::implies(m.idx()[l] == m.idx()[l2], same));
+			}
+	}
 	for (std::size_t k = 0; k < steps.size(); ++k) {
 		const std::string sk = prefix + "s" + std::to_string(k + 1) + "_";
 		u.facts.push_back(m.wellformed_step(steps[k]));

@@ -40,7 +40,6 @@ inline constexpr unsigned TOKEN_BITS = 64;
 inline constexpr unsigned FLAG_BITS = 32;
 inline constexpr unsigned RET_BITS = 8;  // 0 or a negative errno (-98 .. 0)
 inline constexpr unsigned CNT_BITS = 8;  // counters, bounded by the depth
-inline constexpr unsigned TOKEN_CANON_MAX = 255; // canonical tokens (proofs): 0..255, depth <= 255
 
 /** Sizes of one encoding: how many devices and hwpts exist. */
 struct dims {
@@ -211,7 +210,12 @@ struct unrolling {
 };
 
 /** Unroll @m over @steps (shared by the two machines of observable-contract). */
-unrolling unroll(const machine &m, const std::vector<sym_step> &steps, const std::string &prefix);
+/**
+ * @from_initial false: states[0] is any state whose slots agree where their
+ * indices do (the induction step of a step-local property).
+ */
+unrolling unroll(const machine &m, const std::vector<sym_step> &steps, const std::string &prefix,
+		 bool from_initial = true);
 
 /** Steps 0..depth-1 named "<prefix>a<k>_...". */
 std::vector<sym_step> make_steps(z3::context &c, const dims &d, unsigned depth, const std::string &prefix);

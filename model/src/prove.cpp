@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <optional>
 #include <set>
@@ -106,6 +108,13 @@ witness decode(const z3::model &mdl, const query &q, unsigned k, property p)
 					lost.insert({d, static_cast<std::uint32_t>(num(mdl, u.m.idx()[j]))});
 		w.lost.assign(lost.begin(), lost.end());
 	}
+	if (std::getenv("LU_MODEL_DEBUG") && k >= 2) // which fields differ between states k-2 and k
+		zip_fields(u.states[k - 2], u.states[k], [&](const z3::expr &x, const z3::expr &y) {
+			if (!mdl.eval(x == y, true).is_true())
+				std::fprintf(stderr, "debug: %s = %s, %s = %s\n", x.to_string().c_str(),
+					     mdl.eval(x, true).to_string().c_str(), y.to_string().c_str(),
+					     mdl.eval(y, true).to_string().c_str());
+		});
 	switch (p) {
 	case property::unknown_flags_rejected:
 	case property::failure_changes_nothing:
@@ -196,7 +205,19 @@ result prove(const lu::variant &v, property p, const prove_options &opt)
 		const query q = build_query(c, v, p, opt.bounds);
 		const bool capability = q.kind == property_kind::capability;
 		std::optional<z3::model> mdl;
-		const z3::check_result main = solve(c, q, opt, {disjunction(c, q.bad_at)}, &mdl, &r.reason);
+		// A step-local property first gets the induction step: from any
+		// state (not only reachable ones) the step cannot violate it. unsat
+		// proves it for every depth; sat may be an unreachable state, so BMC
+		// decides then.
+		bool inductive = false;
+		if (const unsigned w = induction_window(p); w > 0 && w <= opt.bounds.depth) {
+			bounds bw = opt.bounds;
+			bw.depth = w;
+			const query qi = build_query(c, v, p, bw, false);
+			inductive = solve(c, qi, opt, {qi.bad_at.back()}, nullptr, nullptr) == z3::unsat;
+		}
+		const z3::check_result main =
+			inductive ? z3::unsat : solve(c, q, opt, {q.goal()}, &mdl, &r.reason);
 		if (main == z3::sat) {
 			z3::model m = *mdl;
 			unsigned k = q.depth;
@@ -218,7 +239,8 @@ result prove(const lu::variant &v, property p, const prove_options &opt)
 			break;
 		case z3::unsat:
 			r.verdict = capability ? verdict::counterexample : verdict::proved;
-			r.note = "unsat up to depth " + std::to_string(q.depth);
+			r.note = inductive ? "inductive: no step from any state violates it (every depth)"
+					   : "unsat up to depth " + std::to_string(q.depth);
 			break;
 		case z3::unknown:
 			r.verdict = verdict::unknown;
@@ -228,7 +250,7 @@ result prove(const lu::variant &v, property p, const prove_options &opt)
 			r.vacuity = main == z3::sat ? vacuity::ok : vacuity::not_applicable;
 		} else if (main != z3::unknown) {
 			std::string why;
-			switch (solve(c, q, opt, {disjunction(c, q.premise_at)}, nullptr, &why)) {
+			switch (solve(c, q, opt, {q.premise()}, nullptr, &why)) {
 			case z3::sat: r.vacuity = vacuity::ok; break;
 			case z3::unsat: r.vacuity = vacuity::vacuous; break;
 			case z3::unknown: r.vacuity = vacuity::unknown; break;
@@ -284,9 +306,9 @@ std::vector<smt2_query> export_smt2(const lu::variant &v, property p, const prov
 				throw std::runtime_error("exported text has no set-logic");
 			out.push_back(std::move(sq));
 		};
-		emit("query", disjunction(c, q.bad_at));
+		emit("query", q.goal());
 		if (q.kind == property_kind::safety)
-			emit("premise", disjunction(c, q.premise_at));
+			emit("premise", q.premise());
 	} catch (const z3::exception &e) {
 		if (error)
 			*error = e.msg();

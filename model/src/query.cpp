@@ -50,8 +50,11 @@ z3::expr same_visible(const machine &m, const sym_state &a, const sym_state &b)
 	all(a.kexeced, b.kexeced);
 	r = r && z3::implies(a.ipres[0], a.itoken[0] == b.itoken[0]);
 	for (unsigned d = 0; d < m.size().devices; ++d) {
-		z3::expr rec = a.rec_rid[d] == b.rec_rid[d] && a.rec_on[d] == b.rec_on[d] &&
-			       a.rec_att[d] == b.rec_att[d] && a.rec_in[d] == b.rec_in[d];
+		z3::expr rec = a.rec_rid[d] == b.rec_rid[d] && a.rec_on[d] == b.rec_on[d];
+		for (unsigned l = 0; l < m.slots(); ++l) {
+			const unsigned x = d * m.slots() + l;
+			rec = rec && a.rec_att[x] == b.rec_att[x] && a.rec_in[x] == b.rec_in[x];
+		}
 		r = r && z3::implies(a.dpres[d], a.dtoken[d] == b.dtoken[d] && a.dflags[d] == b.dflags[d] &&
 							    a.drec[d] == b.drec[d] && z3::implies(a.drec[d], rec));
 	}
@@ -60,7 +63,28 @@ z3::expr same_visible(const machine &m, const sym_state &a, const sym_state &b)
 
 } // namespace
 
-query build_query(z3::context &c, const lu::variant &v, property p, const bounds &b)
+z3::expr query::goal() const
+{
+	return monotone ? bad_at.back() : disjunction(bad_at.back().ctx(), bad_at);
+}
+
+z3::expr query::premise() const
+{
+	return monotone ? premise_at.back() : disjunction(premise_at.back().ctx(), premise_at);
+}
+
+unsigned induction_window(property p)
+{
+	switch (p) {
+	case property::unknown_flags_rejected:
+	case property::preserved_is_frozen:
+	case property::failure_changes_nothing: return 1;
+	case property::unpreserve_restores: return 2;
+	default: return 0;
+	}
+}
+
+query build_query(z3::context &c, const lu::variant &v, property p, const bounds &b, bool from_initial)
 {
 	const dims dm{b.devices, b.hwpts};
 	const unsigned K = b.depth;
@@ -83,11 +107,11 @@ query build_query(z3::context &c, const lu::variant &v, property p, const bounds
 	idx.push_back(q.wp);
 	const unsigned R = machine::rid_slot(), W = K + 1;
 	const machine m(c, dm, v, q.cfg, idx);
-	q.runs.push_back(unroll(m, q.steps, ""));
+	q.runs.push_back(unroll(m, q.steps, "", from_initial));
 	const bool two = p == property::observable_contract;
 	const lu::variant full{lu::policy::full, lu::freeze::busy, lu::vfio_gate::always};
 	if (two)
-		q.runs.push_back(unroll(machine(c, dm, full, q.cfg, idx), q.steps, "full_"));
+		q.runs.push_back(unroll(machine(c, dm, full, q.cfg, idx), q.steps, "full_", from_initial));
 
 	q.facts.push_back(m.wellformed_config());
 	q.facts.push_back(m.canonical_config());
@@ -97,6 +121,24 @@ query build_query(z3::context &c, const lu::variant &v, property p, const bounds
 	for (const auto &u : q.runs)
 		for (const auto &f : u.facts)
 			q.facts.push_back(f);
+	// Tokens are only compared for equality and a trace names at most K of
+	// them (the initial zeros are never compared), so tokens below K lose
+	// nothing: any trace maps to one with small tokens by renaming.
+	for (const auto &a : q.steps)
+		q.facts.push_back(z3::ult(a.token, c.bv_val(K, TOKEN_BITS)));
+	switch (p) {
+	case property::no_silent_pasid_loss:
+	case property::loss_only_when_acknowledged:
+	case property::rid_only_preservable:
+	case property::pasid_survives_update:
+	case property::observable_contract:
+	case property::image_round_trip:
+	case property::nested_survives:
+		q.monotone = true;
+		break;
+	default:
+		q.monotone = false;
+	}
 
 	const unrolling &u = q.runs[0];
 	const z3::expr &wd = q.wd, &wp = q.wp;

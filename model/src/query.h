@@ -27,10 +27,19 @@ struct query {
 	std::vector<z3::expr> bad_at;     // [k - 1]: violation (or witness) visible by depth k
 	std::vector<z3::expr> premise_at; // [k - 1]: the implication's premise at depth k
 	property_kind kind = property_kind::safety;
+	// bad_at(k) implies bad_at(depth): the violation is about the state
+	// after kexec, which no later step changes. The query then needs only
+	// bad_at(depth) (and premise_at(depth)).
+	bool monotone = false;
+	z3::expr goal() const;    // what the main query asserts
+	z3::expr premise() const; // what the non-vacuity query asserts
 };
 
 /** Build the query of (@v, @p) with the given bounds. */
-query build_query(z3::context &c, const lu::variant &v, property p, const bounds &b);
+query build_query(z3::context &c, const lu::variant &v, property p, const bounds &b, bool from_initial = true);
+
+/** Steps a step-local property looks at (1 or 2), 0 if it is not step-local. */
+unsigned induction_window(property p);
 
 /** OR of a vector (false when empty). */
 z3::expr disjunction(z3::context &c, const std::vector<z3::expr> &v);

@@ -175,7 +175,7 @@ struct result {
 /** @brief Solver budget and bounds of a proof run. */
 struct prove_options {
 	lu::model::bounds bounds;
-	std::uint64_t rlimit = 20'000'000; /**< Z3 resource limit per check (deterministic) */
+	std::uint64_t rlimit = 400'000'000; /**< Z3 resource limit per check (deterministic) */
 	unsigned random_seed = 0;
 	bool minimise = true; /**< fewest steps, then smallest PASIDs and tokens */
 };
