@@ -26,4 +26,7 @@ void add_export_smt2(CLI::App &app, int *rc);
 /** iommufd-lu image inspect|verify|example: hand-over images (cmd_image.cpp). */
 void add_image(CLI::App &app, int *rc);
 
+/** iommufd-lu report --format mail|json|uapi: citable output (cmd_report.cpp). */
+void add_report(CLI::App &app, int *rc);
+
 } // namespace lu::cli

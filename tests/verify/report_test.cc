@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: GPL-2.0
+// The citable output (lu/verify/report.h, lu/verify/uapi.h): the mail fits
+// 72 columns, its answer follows the verdicts, the uAPI rendering of a known
+// witness, the bundle's hashes, and the JSON keys of DESIGN section 4.
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "lu/verify/report.h"
+#include "lu/verify/uapi.h"
+
+namespace {
+
+using lu::model::property;
+using lu::model::verdict;
+
+lu::variant preset(std::string_view n)
+{
+	auto v = lu::find_preset(n);
+	EXPECT_TRUE(v.has_value()) << n;
+	return v.value_or(lu::variant{});
+}
+
+// A small, fast run: shallow depth, two cells of one variant.
+lu::verify::run_info small_run()
+{
+	lu::verify::run_info run;
+	run.opt.bounds.depth = 4;
+	run.jobs = 2;
+	return run;
+}
+
+// The witness of the seed: dev 0 has its RID and PASID 1 on hwpt 0; preserve
+// returns 0 and PASID 1 is gone after restore.
+lu::model::result seed_counterexample(std::string_view variant)
+{
+	lu::model::result r;
+	r.variant = preset(variant);
+	r.property = property::no_silent_pasid_loss;
+	r.verdict = verdict::counterexample;
+	lu::model::witness w;
+	w.config.devices = {{0, 2}};
+	w.config.hwpts = {{lu::hwpt_kind::paging, 0, true, true}};
+	auto st = [](lu::op o, std::uint32_t dev, std::uint32_t pasid, std::uint32_t hwpt, std::uint64_t token,
+		     std::uint32_t flags, int ret) {
+		return lu::model::witness_step{lu::step{o, dev, pasid, hwpt, token, flags}, ret, std::nullopt};
+	};
+	w.trace = {st(lu::op::mark_preserve, 0, 0, 0, 1, 0, 0), st(lu::op::attach, 0, 0, 0, 0, 0, 0),
+		   st(lu::op::attach, 0, 1, 0, 0, 0, 0),        st(lu::op::preserve_iommufd, 0, 0, 0, 2, 0, 0),
+		   st(lu::op::preserve_device, 0, 0, 0, 3, 0, 0), st(lu::op::kexec, 0, 0, 0, 0, 0, 0)};
+	w.at_kexec = {{0, 0, 0}, {0, 1, 0}};
+	w.restored = {{0, 0, 0}};
+	w.lost = {{0, 1}};
+	r.witness = w;
+	return r;
+}
+
+lu::model::result synthetic(std::string_view variant, property p, verdict v)
+{
+	lu::model::result r;
+	r.variant = preset(variant);
+	r.property = p;
+	r.verdict = v;
+	r.vacuity = v == verdict::proved ? lu::model::vacuity::ok : lu::model::vacuity::not_applicable;
+	return r;
+}
+
+void expect_mail_shape(const std::string &mail)
+{
+	std::istringstream in(mail);
+	std::string line;
+	int n = 0;
+	while (std::getline(in, line)) {
+		++n;
+		SCOPED_TRACE(testing::Message() << "line " << n << ": " << line);
+		EXPECT_LE(line.size(), lu::verify::MAIL_COLUMNS);
+		EXPECT_EQ(line.find('\t'), std::string::npos);
+		EXPECT_TRUE(line.empty() || line.back() != ' ');
+	}
+	EXPECT_GT(n, 10);
+}
+
+TEST(Report, WrapKeepsEveryLineWithinWidth)
+{
+	const std::string long_word(100, 'x');
+	const auto out = lu::verify::wrap("a\tb " + long_word + " c d e f g", 20, "    ");
+	expect_mail_shape(out + std::string(11, '\n'));
+	EXPECT_NE(out.find("a b"), std::string::npos);
+	EXPECT_EQ(lu::verify::wrap("  keep   this  ", 72, ""), "  keep   this\n");
+}
+
+TEST(Report, MailOfARealRunFitsSeventyTwoColumns)
+{
+	const auto run = small_run();
+	const auto rs = lu::verify::prove_cells({preset("v2")},
+						{property::no_silent_pasid_loss, property::rid_only_preservable}, run);
+	ASSERT_EQ(rs.size(), 2u);
+	for (const auto &r : rs)
+		ASSERT_NE(r.verdict, verdict::error) << r.reason;
+	const auto mail = lu::verify::mail_report(rs, run, {});
+	expect_mail_shape(mail);
+	EXPECT_NE(mail.find("Result v2 no-silent-pasid-loss"), std::string::npos);
+	// Commands are wrapped as a shell reads them back (" \\" at the end).
+	std::string joined;
+	for (std::size_t i = 0; i < mail.size(); ++i) {
+		if (mail.compare(i, 3, " \\\n") == 0) {
+			i += 3;
+			while (i < mail.size() && mail[i] == ' ')
+				++i;
+			--i;
+			joined += ' ';
+			continue;
+		}
+		joined += mail[i];
+	}
+	EXPECT_NE(joined.find("$ iommufd-lu prove --variant v2 --property no-silent-pasid-loss --depth 4\n"),
+		  std::string::npos)
+		<< joined;
+	EXPECT_NE(mail.find("model source sha256:"), std::string::npos);
+}
+
+TEST(Report, MailOfSyntheticCellsFitsSeventyTwoColumns)
+{
+	std::vector<lu::model::result> rs;
+	for (const auto &p : lu::presets)
+		for (const auto &pi : lu::model::properties)
+			rs.push_back(synthetic(p.name, pi.id, verdict::proved));
+	rs[0] = seed_counterexample("v1");
+	rs[1].verdict = verdict::unknown;
+	rs[1].reason = std::string(200, 'r');
+	expect_mail_shape(lu::verify::mail_report(rs, small_run(), {}));
+}
+
+TEST(Report, SummaryAnswerFollowsTheVerdicts)
+{
+	std::vector<lu::model::result> rs{seed_counterexample("v1"),
+					  synthetic("reject", property::no_silent_pasid_loss, verdict::proved)};
+	auto s = lu::verify::summary_paragraph(rs);
+	EXPECT_NE(s.find("Yes under v1"), std::string::npos) << s;
+	EXPECT_NE(s.find("No under reject"), std::string::npos) << s;
+
+	rs[0] = synthetic("v1", property::no_silent_pasid_loss, verdict::proved);
+	s = lu::verify::summary_paragraph(rs);
+	EXPECT_EQ(s.find("Yes under"), std::string::npos) << s;
+	EXPECT_NE(s.find("No under v1 and reject"), std::string::npos) << s;
+
+	rs[1].verdict = verdict::unknown;
+	s = lu::verify::summary_paragraph(rs);
+	EXPECT_NE(s.find("Open under reject"), std::string::npos) << s;
+
+	s = lu::verify::summary_paragraph({synthetic("v2", property::image_round_trip, verdict::proved)});
+	EXPECT_NE(s.find("did not check no-silent-pasid-loss"), std::string::npos) << s;
+}
+
+TEST(Report, ObservationLineIsStable)
+{
+	EXPECT_EQ(lu::verify::observation_line(seed_counterexample("v2")),
+		  "Result v2 no-silent-pasid-loss Counterexample depth=8 lost=(dev0,pasid1)");
+	EXPECT_EQ(lu::verify::observation_line(synthetic("full", property::pasid_survives_update, verdict::proved)),
+		  "Result full pasid-survives-update Witness depth=8");
+	EXPECT_EQ(lu::verify::observation_line(
+			  synthetic("reject", property::pasid_survives_update, verdict::counterexample)),
+		  "Result reject pasid-survives-update NoWitness depth=8");
+}
+
+TEST(Uapi, SeedWitnessAsSelftest)
+{
+	const auto c = lu::verify::uapi_selftest(seed_counterexample("v1"), "\t");
+	for (const char *want :
+	     {"TEST_F(iommufd_liveupdate, v1_no_silent_pasid_loss)", "IOMMU_HWPT_ALLOC_PASID",
+	      "IOMMU_HWPT_LIVEUPDATE_MARK_PRESERVE", ".hwpt_token = 1,", "VFIO_DEVICE_ATTACH_PASID", ".pasid = 1,",
+	      "LIVEUPDATE_SESSION_PRESERVE_FD", ".fd = iommufd,", ".fd = cdev_fd[0],", ".token = 3,",
+	      "kexec_into_new_kernel()", "ASSERT_TRUE(dma_translates(dev_id[0], 0));",
+	      "ASSERT_TRUE(dma_translates(dev_id[0], 1)); /* FAILS: lost */"})
+		EXPECT_NE(c.find(want), std::string::npos) << want << "\n" << c;
+	EXPECT_EQ(c.find("HYPOTHETICAL: no kernel"), std::string::npos) << "no flag, no hypothetical ioctl";
+}
+
+TEST(Uapi, ErrorsAndTheAcknowledgementFlag)
+{
+	auto r = seed_counterexample("ack-flag");
+	r.witness->trace[4].step.flags = lu::IOMMU_LU_FLAG_IGNORE_PASID;
+	r.witness->trace[3].ret = -EOPNOTSUPP;
+	r.witness->trace.push_back({lu::step{lu::op::detach, 0, 1, 0, 0, 0}, -EBUSY, std::nullopt});
+	const auto c = lu::verify::uapi_selftest(r, "  ");
+	for (const char *want : {"EXPECT_ERRNO(EOPNOTSUPP, ioctl(session_fd,", "HYPOTHETICAL",
+				 ".flags = IOMMU_LU_FLAG_IGNORE_PASID,", "IOMMU_DEVICE_LU_SET_FLAGS",
+				 "VFIO_DEVICE_DETACH_PASID", "EXPECT_ERRNO(EBUSY, ioctl(cdev_fd[0],"})
+		EXPECT_NE(c.find(want), std::string::npos) << want << "\n" << c;
+	EXPECT_EQ(c.find('\t'), std::string::npos);
+	EXPECT_TRUE(lu::verify::uapi_selftest(synthetic("v2", property::image_round_trip, verdict::proved), "\t").empty());
+}
+
+TEST(Bundle, HashesArePresentAndStable)
+{
+	EXPECT_EQ(lu::verify::sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	EXPECT_EQ(lu::verify::model_source_sha256().size(), 64u);
+	EXPECT_EQ(lu::verify::build_sha256().size(), 64u);
+	EXPECT_NE(lu::verify::build_config().find("compiler"), std::string::npos);
+
+	auto run = small_run();
+	run.opt.bounds.depth = 3;
+	const auto r = synthetic("v2", property::no_silent_pasid_loss, verdict::counterexample);
+	auto rr = r;
+	rr.bounds.depth = 3;
+	const auto a = lu::verify::bundle_for(rr, run), b = lu::verify::bundle_for(rr, run);
+	ASSERT_TRUE(a.error.empty()) << a.error;
+	EXPECT_EQ(a.query_sha256.size(), 64u);
+	EXPECT_EQ(a.premise_sha256.size(), 64u) << "a safety property also exports its premise";
+	EXPECT_EQ(a.query_sha256, b.query_sha256);
+	EXPECT_EQ(a.premise_sha256, b.premise_sha256);
+	EXPECT_EQ(a.model_sha256, b.model_sha256);
+	EXPECT_EQ(a.build_sha256, b.build_sha256);
+	EXPECT_EQ(a.solver_name, "z3");
+	EXPECT_EQ(a.query_file, "v2__no-silent-pasid-loss.smt2");
+	EXPECT_EQ(a.query_expected, "sat");
+}
+
+TEST(Report, JsonHasTheDesignKeys)
+{
+	const auto run = small_run();
+	const std::vector<lu::model::result> rs{seed_counterexample("v2")};
+	const auto j = lu::verify::report_json(rs, run, {lu::verify::bundle{}});
+	for (const char *k : {"name", "version", "git"})
+		EXPECT_TRUE(j["tool"].contains(k)) << k;
+	for (const char *k : {"name", "version", "params"})
+		EXPECT_TRUE(j["solver"].contains(k)) << k;
+	ASSERT_EQ(j["results"].size(), 1u);
+	const auto &r = j["results"][0];
+	for (const char *k : {"variant", "policy", "freeze", "vfio_gate", "property", "verdict", "bounds", "vacuity",
+			      "seconds", "witness", "bundle", "observation", "reproduce"})
+		EXPECT_TRUE(r.contains(k)) << k;
+	for (const char *k : {"devices", "hwpts", "depth", "pasid_bits"})
+		EXPECT_TRUE(r["bounds"].contains(k)) << k;
+	for (const char *k : {"op", "dev", "pasid", "hwpt", "flags", "ret"})
+		EXPECT_TRUE(r["witness"]["trace"][0].contains(k)) << k;
+	EXPECT_EQ(r["witness"]["lost"][0]["pasid"], 1);
+	EXPECT_EQ(r["verdict"], "counterexample");
+	EXPECT_EQ(r["variant"], "v2");
+	for (const char *k : {"model_sha256", "build_sha256", "query_sha256", "solver"})
+		EXPECT_TRUE(r["bundle"].contains(k)) << k;
+	EXPECT_TRUE(r["bundle"]["solver"].contains("seed"));
+}
+
+} // namespace

@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/**
+ * @file report.h
+ * @brief Citable output of a proof run: the mail report, the JSON report,
+ * the one-line observations, and the verdict bundle (issue 7).
+ *
+ * The users of iommufd-lu quote its results in mailing-list RFCs, so every
+ * result must be quotable as is and checkable by someone who does not trust
+ * it. A result therefore travels with a bundle: hashes of the model source,
+ * of the exported SMT-LIB2 query and of the build, and the solver's name,
+ * version, parameters and seed. docs/citing.md says how to use them.
+ *
+ * Nothing here runs a proof except bundle_for(), which exports the query of
+ * a result to hash it; the renderers are pure functions of their inputs, so
+ * tests can feed them synthetic results.
+ */
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lu/model/prove.h"
+#include "lu/verify/scenario.h" // errno_name()
+
+namespace lu::verify {
+
+/** @brief Width of every line of the mail report (plain text, no tabs). */
+inline constexpr std::size_t MAIL_COLUMNS = 72;
+
+/**
+ * @brief How a set of results was produced: the options of the run, so that
+ * the report can state the bounds and the exact command that reproduces it.
+ */
+struct run_info {
+	lu::model::prove_options opt; /**< bounds, rlimit, seed, minimisation */
+	unsigned jobs = 2;            /**< threads the cells ran on */
+	double wall = 0;              /**< wall-clock seconds of the whole run */
+};
+
+/**
+ * @brief The verdict bundle of one result: what a sceptic needs to re-check
+ * it. Every hash is SHA-256, in lower-case hex.
+ */
+struct bundle {
+	std::string model_sha256; /**< model/src and model/include, at build time */
+	std::string build_sha256; /**< compiler, flags, build type and git hash */
+	std::string build_config; /**< the text build_sha256 hashes */
+	std::string query_file;   /**< file name export-smt2 writes for the query */
+	std::string query_sha256; /**< the exported query text; empty if export failed */
+	std::string query_expected; /**< what Z3 answered on the exported query */
+	std::string premise_sha256; /**< the exported premise (safety only), else empty */
+	std::string solver_name;    /**< "z3" */
+	std::string solver_version; /**< e.g. "4.8.12.0" */
+	std::uint64_t rlimit = 0;   /**< Z3 resource limit per check */
+	unsigned random_seed = 0;   /**< Z3 random seed */
+	std::string logic = "QF_BV"; /**< SMT-LIB2 logic of the exported queries */
+	std::string error;          /**< why the query could not be exported, if it could not */
+};
+
+/**
+ * @brief SHA-256 of @p data as 64 lower-case hex digits (OpenSSL's EVP).
+ * @param data the bytes to hash
+ * @return the digest; never fails for in-memory data.
+ * @context Any context; thread-safe.
+ */
+std::string sha256_hex(std::string_view data);
+
+/**
+ * @brief SHA-256 over model/src and model/include as of the build: each
+ * file's path and digest, sorted by path, hashed again.
+ * @return the digest computed when iommufd-lu was built.
+ * @context Any context.
+ */
+std::string model_source_sha256();
+
+/**
+ * @brief The build configuration iommufd-lu was built with (compiler id and
+ * version, build type, flags, sanitizers, git hash), one item a line.
+ * @return the text that build_sha256() hashes.
+ * @context Any context.
+ */
+std::string build_config();
+
+/**
+ * @brief SHA-256 of build_config().
+ * @return the digest.
+ * @context Any context.
+ */
+std::string build_sha256();
+
+/**
+ * @brief The bundle of @p r: exports its query with the options of @p run
+ * (as `export-smt2` does) and hashes it.
+ * @param r a result of lu::model::prove()
+ * @param run the options @p r was proved with
+ * @return the bundle; if the export fails, bundle::error says why and the
+ *         query hashes are empty.
+ * @context Creates its own Z3 context and runs the solver once per exported
+ * query (the export records Z3's answer): as slow as the proof itself.
+ * Thread-safe.
+ */
+bundle bundle_for(const lu::model::result &r, const run_info &run);
+
+/**
+ * @brief Prove every (variant, property) cell, variant-major, on
+ * run_info::jobs threads (each cell has its own Z3 context).
+ * @param variants the kernel variants (rows of the result vector)
+ * @param props the properties (columns)
+ * @param run the options; run_info::wall is left as it is
+ * @return variants.size() * props.size() results; a cell that fails to run
+ *         is a verdict::error result, never an exception.
+ * @context Starts and joins run_info::jobs - 1 threads; blocks until done.
+ */
+std::vector<lu::model::result> prove_cells(const std::vector<lu::variant> &variants,
+					   const std::vector<lu::model::property> &props, const run_info &run);
+
+/**
+ * @brief bundle_for() of every result, on run_info::jobs threads.
+ * @param results the results to bundle
+ * @param run the options they were proved with
+ * @return one bundle per result, in the same order.
+ * @context Starts and joins threads; as slow as proving @p results again.
+ */
+std::vector<bundle> bundles_for(const std::vector<lu::model::result> &results, const run_info &run);
+
+/**
+ * @brief One step as text, e.g. "attach(dev 0, pasid 1, hwpt 2)".
+ * @param s the step
+ * @return the text, at most about 50 columns.
+ * @context Any context.
+ */
+std::string step_text(const lu::step &s);
+
+/**
+ * @brief The command that reproduces @p r exactly (same variant, property,
+ * bounds and solver budget), e.g. `iommufd-lu prove --variant v2
+ * --property no-silent-pasid-loss --depth 8`.
+ * @param r the result
+ * @param run the options it was proved with
+ * @return the command line; options at their defaults are left out.
+ * @context Any context.
+ */
+std::string reproduce_command(const lu::model::result &r, const run_info &run);
+
+/**
+ * @brief The one-line summary of @p r, for quoting, in the spirit of
+ * herd7's "Observation" line, e.g.
+ * `Result v2 no-silent-pasid-loss Counterexample depth=8 lost=(dev0,pasid1)`.
+ * @param r the result
+ * @return the line: "Result", variant, property, verdict word (Proved,
+ *         Counterexample, Witness, NoWitness, Vacuous, Unknown, Error), the
+ *         bounds and, when there is one, what was lost. Stable: scripts and
+ *         RFCs may grep it.
+ * @context Any context.
+ */
+std::string observation_line(const lu::model::result &r);
+
+/**
+ * @brief The summary paragraph: the answer to the seed's question (can
+ * preserve return 0 and lose a PASID attachment silently?) as the verdicts
+ * give it, computed from @p results, never fixed text.
+ * @param results the cells of the run, any subset of variants and properties
+ * @return one paragraph, unwrapped.
+ * @context Any context.
+ */
+std::string summary_paragraph(const std::vector<lu::model::result> &results);
+
+/**
+ * @brief The mail report: summary, verdict table, numbered counterexample
+ * traces, bounds, versions with the git hash and the bundle, the command
+ * that reproduces each result, and the observation lines.
+ * @param results the cells of the run, in variant-major order
+ * @param run the options of the run
+ * @param bundles one per result (same order), or empty to leave the hashes
+ *        of the queries out
+ * @return plain text in which every line has at most #MAIL_COLUMNS
+ *         characters and no tab (long lines are wrapped, with indentation).
+ * @context Any context.
+ */
+std::string mail_report(const std::vector<lu::model::result> &results, const run_info &run,
+			const std::vector<bundle> &bundles);
+
+/**
+ * @brief A decoded witness as JSON: trace (op, dev, pasid, hwpt, flags, ret,
+ * token), lost pairs, configuration, attachments at kexec and restored.
+ * @param w the witness
+ * @return the object (DESIGN section 4 keys and more).
+ * @context Any context.
+ */
+nlohmann::json witness_json(const lu::model::witness &w);
+
+/**
+ * @brief One result as JSON with the keys of DESIGN section 4 (variant,
+ * policy, freeze, vfio_gate, property, verdict, bounds, vacuity, seconds,
+ * witness), plus "observation" and, if @p b is given, "bundle".
+ * @param r the result
+ * @param b its bundle, or nullptr
+ * @return the object.
+ * @context Any context.
+ */
+nlohmann::json result_json(const lu::model::result &r, const bundle *b);
+
+/**
+ * @brief The whole run as JSON: "tool" (name, version, git), "solver"
+ * (name, version, params), "build" (config, sha256), "model" (sha256),
+ * "results" and "seconds"; the document `prove --format json` and
+ * `report --format json` print.
+ * @param results the cells of the run
+ * @param run the options of the run
+ * @param bundles one per result, or empty
+ * @return the document.
+ * @context Any context.
+ */
+nlohmann::json report_json(const std::vector<lu::model::result> &results, const run_info &run,
+			   const std::vector<bundle> &bundles);
+
+/**
+ * @brief Wrap @p text to at most @p width columns: words are kept whole
+ * where they fit, tabs become spaces, continuation lines get @p indent.
+ * A word longer than the line is split.
+ * @param text one logical line or paragraph (newlines are kept)
+ * @param width the column limit, more than @p indent
+ * @param indent the prefix of every continuation line
+ * @return the wrapped text, each line ending in a newline.
+ * @context Any context.
+ */
+std::string wrap(std::string_view text, std::size_t width, std::string_view indent);
+
+} // namespace lu::verify
