@@ -14,6 +14,7 @@
 #include "commands.h"
 #include "lu/model/prove.h"
 #include "lu/model/solver_info.h"
+#include "lu/verify/report.h"
 #include "lu/verify/version.h"
 
 namespace lu::cli {
@@ -96,6 +97,7 @@ int run_export(const export_opts &o)
 		t.join();
 
 	nlohmann::json files = nlohmann::json::array();
+	std::string sums; // SHA256SUMS: `sha256sum -c SHA256SUMS` checks the files
 	int rc = EXIT_RAN;
 	for (std::size_t i = 0; i < n; ++i) {
 		if (!errs[i].empty() || qs[i].empty()) {
@@ -118,19 +120,28 @@ int run_export(const export_opts &o)
 					 {"role", q.role},
 					 {"expected", q.expected},
 					 {"logic", "QF_BV"},
-					 {"fnv1a64", fnv1a64(q.text)}});
+					 {"fnv1a64", fnv1a64(q.text)},
+					 {"sha256", lu::verify::sha256_hex(q.text)}});
+			sums += fmt::format("{}  {}\n", lu::verify::sha256_hex(q.text), q.file);
 		}
 	}
 	nlohmann::json manifest{
 		{"tool", {{"name", lu::tool_name}, {"version", lu::tool_version}, {"git", lu::tool_git}}},
-		{"solver", {{"name", lu::model::solver_name()}, {"version", lu::model::solver_version()}}},
+		{"solver",
+		 {{"name", lu::model::solver_name()},
+		  {"version", lu::model::solver_version()},
+		  {"params", {{"rlimit", popt.rlimit}, {"random_seed", popt.random_seed}, {"logic", "QF_BV"}}}}},
+		{"model", {{"sha256", lu::verify::model_source_sha256()}}},
+		{"build", {{"config", lu::verify::build_config()}, {"sha256", lu::verify::build_sha256()}}},
+		{"recheck", "sha256sum -c SHA256SUMS, then z3 FILE or cvc5 FILE: each prints the file's 'expected' (docs/citing.md)"},
 		{"bounds", {{"devices", o.devices}, {"hwpts", o.hwpts}, {"depth", o.depth}, {"pasid_bits", lu::PASID_BITS}}},
 		{"expected_meaning",
 		 "query: sat = counterexample (safety) or witness (capability); premise: sat = non-vacuous"},
 		{"files", files}};
 	std::ofstream m(std::filesystem::path(o.out) / "manifest.json");
 	m << manifest.dump(2) << "\n";
-	fmt::print("wrote {} files and manifest.json to {}\n", files.size(), o.out);
+	std::ofstream(std::filesystem::path(o.out) / "SHA256SUMS") << sums;
+	fmt::print("wrote {} files, manifest.json and SHA256SUMS to {}\n", files.size(), o.out);
 	return rc;
 }
 

@@ -176,7 +176,7 @@ std::string summary_paragraph(const std::vector<lu::model::result> &results);
  * @param run the options of the run
  * @param bundles one per result (same order), or empty to leave the hashes
  *        of the queries out
- * @return plain text in which every line has at most #MAIL_COLUMNS
+ * @return plain text in which every line has at most MAIL_COLUMNS
  *         characters and no tab (long lines are wrapped, with indentation).
  * @context Any context.
  */
