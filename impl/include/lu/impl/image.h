@@ -35,6 +35,8 @@ void lu_image_free(lu_image *img) noexcept;
 
 /**
  * @brief LU_IMG_CSUM ("fnv1a64x4", image_abi.h) of @p size bytes.
+ * @param data the bytes to hash.
+ * @param size their number.
  * @param skip_word index of a 64-bit word read as zero (the checksum field:
  *        offsetof(lu_img_header, checksum) / 8), or SIZE_MAX for none.
  * @context Any context. Bytes after the last whole word are hashed as a

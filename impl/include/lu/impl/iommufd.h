@@ -117,6 +117,8 @@ struct iommufd_ctx {
 
 /**
  * @brief Set up an empty context for kernel variant @p v.
+ * @param ictx the context to set up.
+ * @param v the kernel variant it runs.
  * @param ino the file's unique number (luo_global's index).
  * @context Any context; does not allocate.
  */
@@ -137,6 +139,9 @@ void iommufd_ctx_destroy(iommufd_ctx *ictx) noexcept;
 
 /**
  * @brief Allocate a paging hwpt on @p ioas (IOMMU_HWPT_ALLOC).
+ * @param ictx the iommufd context.
+ * @param ioas the IOAS it maps.
+ * @param out set to the new hwpt on success.
  * @param pasid_compat IOMMU_HWPT_ALLOC_PASID was passed.
  * @param sealed all its mappings are file-backed and sealed.
  * @context Allocates.
@@ -155,6 +160,10 @@ void iommufd_ctx_destroy(iommufd_ctx *ictx) noexcept;
 
 /**
  * @brief Bind a device (iommufd_device_bind()): finds or creates its group.
+ * @param ictx the iommufd context.
+ * @param devid the device's id.
+ * @param group_id its iommu group.
+ * @param out set to the new device on success.
  * @param max_pasids at most 2^20.
  * @context Allocates.
  * @return 0 and *@p out; -EINVAL if @p max_pasids > 2^20; -ENOMEM.
@@ -197,6 +206,8 @@ void iommufd_ctx_destroy(iommufd_ctx *ictx) noexcept;
 
 /**
  * @brief iommufd_device_attach(idev, pasid, pt_id) via iommufd_hw_pagetable_attach().
+ * @param idev the device.
+ * @param hwpt_id the object id of the hwpt to attach.
  * @param pasid IOMMU_NO_PASID (0) for the RID.
  * @context Allocates (pasid_attach slot, struct iommufd_attach, device_array
  * slot, attach handle); a failure releases all of them.

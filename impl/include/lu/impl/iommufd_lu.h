@@ -89,6 +89,7 @@ void vfio_device_init(vfio_device *vdev, iommufd_device *idev, std::uint32_t ino
 
 /**
  * @brief iommufd_device_preserve(): record what the new kernel gets for @p idev.
+ * @param idev the device to preserve.
  * @param s the session (the iommufd must be preserved in it).
  * @param flags the request's flags (already checked by vfio).
  * @param out the record on success.

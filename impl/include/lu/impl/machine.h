@@ -163,6 +163,7 @@ private:
  * on paging hwpt 1 (both pasid_compat, sealed, marked with tokens 0x100 and
  * 0x101), then preserve_iommufd (token 1), preserve_device (token 2, no
  * flags) and kexec.
+ * @param nr_pasids how many PASIDs (1..nr_pasids) are attached.
  * @param cfg set to the configuration.
  * @param steps set to the trace.
  */

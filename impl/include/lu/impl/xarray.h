@@ -40,7 +40,7 @@
  * kernel's userspace test harness (tools/testing/radix-tree), the
  * GFP_NOWAIT try that xas_alloc() makes under the lock always fails, so
  * each node is allocated by xas_nomem() and is exactly one lu_kzalloc():
- * an injected failure of it makes the call return -ENOMEM.  The @gfp
+ * an injected failure of it makes the call return -ENOMEM.  The @p gfp
  * argument is otherwise not interpreted (GFP_NOWAIT allocations succeed,
  * as they almost always do in the kernel).
  *
@@ -270,10 +270,10 @@ inline constexpr xa_limit xa_limit_16b = XA_LIMIT(0, USHRT_MAX); /**< any u16 */
 /**
  * struct xarray - The anchor of the XArray.
  *
- * If all of the entries in the array are NULL, @xa_head is a NULL pointer.
- * If the only non-NULL entry in the array is at index 0, @xa_head is that
- * entry.  If any other entry in the array is non-NULL, @xa_head points to
- * an @xa_node.  (The kernel's xa_lock member is omitted: locks are no-ops.)
+ * If all of the entries in the array are NULL, @p xa_head is a NULL pointer.
+ * If the only non-NULL entry in the array is at index 0, @p xa_head is that
+ * entry.  If any other entry in the array is non-NULL, @p xa_head points to
+ * an @p xa_node.  (The kernel's xa_lock member is omitted: locks are no-ops.)
  */
 struct xarray {
 	gfp_t xa_flags; /**< XA_FLAGS_* and the xarray-wide marks */
@@ -310,9 +310,9 @@ struct xa_rcu_head {
 /**
  * struct xa_node - An internal node of the tree (576 bytes, as the kernel's).
  *
- * @count counts every non-NULL slot (entries, child nodes, zero entries);
- * @nr_values counts the value entries.  The union is unused by this port
- * but for @occupied (deviation): bit i is set iff slots[i] is not NULL, so
+ * @p count counts every non-NULL slot (entries, child nodes, zero entries);
+ * @p nr_values counts the value entries.  The union is unused by this port
+ * but for @p occupied (deviation): bit i is set iff slots[i] is not NULL, so
  * that xas_find() jumps to the next non-NULL slot in one step instead of
  * testing up to 64 (xa_set_find_mode()).  The node keeps its size.
  */
@@ -668,8 +668,8 @@ void *xa_find(xarray *xa, unsigned long *indexp, unsigned long max, xa_mark_t fi
  * XA_PRESENT, xas_for_each()) passes over empty slots.
  *
  * Deviation, for speed only: the results are the same in both modes.
- * @occupancy jumps to the next non-NULL slot of a node with its @occupied
- * bitmap (the default); @kernel_scan tests the slots one by one, as
+ * @p occupancy jumps to the next non-NULL slot of a node with its @p occupied
+ * bitmap (the default); @p kernel_scan tests the slots one by one, as
  * lib/xarray.c does, so that its cost can be measured
  * (bench/preserve_bench.cc).
  */
@@ -772,8 +772,8 @@ void __xa_clear_mark(xarray *xa, unsigned long index, xa_mark_t mark) noexcept;
 
 /**
  * xa_for_each_range() - Iterate over a portion of an XArray.
- * @xa: XArray.  @index: Index of @entry.  @entry: Entry retrieved from array.
- * @start: First index to retrieve from array.  @last: Last index to retrieve.
+ * @p xa: XArray.  @p index: Index of @p entry.  @p entry: Entry retrieved from array.
+ * @p start: First index to retrieve from array.  @p last: Last index to retrieve.
  *
  * Each step is an xa_find_after() that walks from the root, so a full
  * iteration is O(n log n); it is safe against modification of the array
@@ -802,7 +802,7 @@ using xa_update_node_t = void (*)(xa_node *node);
 /**
  * struct xa_state - XArray operation state (a cursor).
  *
- * @xa_node is a node, NULL (at the head), or one of the special values
+ * @p xa_node is a node, NULL (at the head), or one of the special values
  * XAS_BOUNDS (index outside the current tree), XAS_RESTART (walk not
  * started) or XAS_ERROR(err) (sticky error: every later xas_* call is a
  * no-op, so the caller checks xas_error() once).
@@ -1154,11 +1154,11 @@ inline void *xas_next_marked(xa_state *xas, unsigned long max, xa_mark_t mark) n
 
 /**
  * xas_for_each() - Iterate over a range of an XArray, O(n) in total.
- * @xas: XArray operation state.  @entry: Entry retrieved from the array.
- * @max: Maximum index to retrieve from array.
+ * @p xas: XArray operation state.  @p entry: Entry retrieved from the array.
+ * @p max: Maximum index to retrieve from array.
  *
  * The loop body is executed for each entry present in the xarray between
- * the current xas position and @max, zero entries included (skip them with
+ * the current xas position and @p max, zero entries included (skip them with
  * xas_retry()).  The body may xas_store() at the current position.
  */
 #define xas_for_each(xas, entry, max) \

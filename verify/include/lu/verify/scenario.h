@@ -78,7 +78,7 @@ struct expectation {
 /** @brief A parsed scenario file. */
 struct scenario {
 	std::string file;                /**< path it was read from (for messages) */
-	std::string name;                /**< <variant>+<attachments>+<op>... */
+	std::string name;                /**< \<variant\>+\<attachments\>+\<op\>... */
 	std::string about;               /**< the paragraph saying what it shows */
 	lu::config config;
 	std::vector<lu::step> trace;
