@@ -3,20 +3,16 @@
 // properties asked for), as a verdict table, then each counterexample
 // decoded step by step; --format json keeps the keys of DESIGN section 4.
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <atomic>
-#include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <mutex>
-#include <thread>
 
 #include "commands.h"
 #include "lu/model/prove.h"
 #include "lu/model/solver_info.h"
 #include "lu/verify/emit.h"
+#include "lu/verify/report.h"
 #include "lu/verify/version.h"
 
 namespace lu::cli {
@@ -39,41 +35,6 @@ struct named_variant {
 	std::string name;
 	lu::variant v;
 };
-
-std::string errno_name(int r)
-{
-	switch (-r) {
-	case 0: return "0";
-	case ENOENT: return "-ENOENT";
-	case EFAULT: return "-EFAULT";
-	case EBUSY: return "-EBUSY";
-	case EEXIST: return "-EEXIST";
-	case ENODEV: return "-ENODEV";
-	case EINVAL: return "-EINVAL";
-	case EOPNOTSUPP: return "-EOPNOTSUPP";
-	case EADDRINUSE: return "-EADDRINUSE";
-	}
-	return std::to_string(r);
-}
-
-std::string step_text(const lu::step &s)
-{
-	switch (s.op) {
-	case lu::op::mark_preserve: return fmt::format("mark_preserve(hwpt {}, token {})", s.hwpt, s.token);
-	case lu::op::attach:
-	case lu::op::replace:
-		return fmt::format("{}(dev {}, pasid {}, hwpt {})", lu::name(s.op), s.dev, s.pasid, s.hwpt);
-	case lu::op::detach:
-	case lu::op::dma: return fmt::format("{}(dev {}, pasid {})", lu::name(s.op), s.dev, s.pasid);
-	case lu::op::preserve_iommufd: return fmt::format("preserve_iommufd(token {})", s.token);
-	case lu::op::preserve_device:
-		return fmt::format("preserve_device(dev {}, token {}, flags {:#x})", s.dev, s.token, s.flags);
-	case lu::op::unpreserve_device: return fmt::format("unpreserve_device(dev {})", s.dev);
-	case lu::op::unpreserve_iommufd:
-	case lu::op::kexec: return fmt::format("{}()", lu::name(s.op));
-	}
-	return "?";
-}
 
 std::string config_text(const lu::config &c)
 {
@@ -98,50 +59,6 @@ std::string attachments_text(const std::vector<lu::attachment> &v)
 	for (const auto &a : v)
 		out += fmt::format("{}(dev {}, pasid {}, hwpt {})", out.empty() ? "" : ", ", a.dev, a.pasid, a.hwpt);
 	return out;
-}
-
-nlohmann::json attachments_json(const std::vector<lu::attachment> &v)
-{
-	nlohmann::json j = nlohmann::json::array();
-	for (const auto &a : v)
-		j.push_back({{"dev", a.dev}, {"pasid", a.pasid}, {"hwpt", a.hwpt}});
-	return j;
-}
-
-nlohmann::json witness_json(const lu::model::witness &w)
-{
-	nlohmann::json trace = nlohmann::json::array();
-	for (const auto &s : w.trace) {
-		nlohmann::json j{{"op", lu::name(s.step.op)}, {"dev", s.step.dev},     {"pasid", s.step.pasid},
-				 {"hwpt", s.step.hwpt},       {"flags", s.step.flags}, {"ret", s.ret},
-				 {"token", s.step.token}};
-		if (s.ret_other)
-			j["ret_other"] = *s.ret_other;
-		trace.push_back(j);
-	}
-	nlohmann::json lost = nlohmann::json::array();
-	for (const auto &l : w.lost)
-		lost.push_back({{"dev", l.dev}, {"pasid", l.pasid}});
-	nlohmann::json devs = nlohmann::json::array(), hwpts = nlohmann::json::array();
-	for (const auto &d : w.config.devices)
-		devs.push_back({{"group", d.group}, {"max_pasids", d.max_pasids}});
-	for (const auto &h : w.config.hwpts)
-		hwpts.push_back({{"kind", h.kind == lu::hwpt_kind::nested ? "nested" : "paging"},
-				 {"parent", h.parent},
-				 {"pasid_compat", h.pasid_compat},
-				 {"sealed", h.sealed}});
-	nlohmann::json j{{"trace", trace},
-			 {"lost", lost},
-			 {"config", {{"devices", devs}, {"hwpts", hwpts}}},
-			 {"at_kexec", attachments_json(w.at_kexec)},
-			 {"restored", attachments_json(w.restored)}};
-	if (!w.other_variant.empty()) {
-		j["other_variant"] = w.other_variant;
-		j["restored_other"] = attachments_json(w.restored_other);
-	}
-	if (w.focus)
-		j["focus"] = {{"dev", w.focus->dev}, {"pasid", w.focus->pasid}};
-	return j;
 }
 
 std::string short_word(const lu::model::result &r)
@@ -206,9 +123,9 @@ void print_text(const prove_opts &o, const std::vector<named_variant> &vars, con
 			   lu::name(r.variant.freeze), lu::name(r.variant.vfio_gate), config_text(w.config));
 		for (std::size_t i = 0; i < w.trace.size(); ++i) {
 			const auto &s = w.trace[i];
-			fmt::print("  {:>2}. {:<52} = {}", i + 1, step_text(s.step), errno_name(s.ret));
+			fmt::print("  {:>2}. {:<52} = {}", i + 1, lu::verify::step_text(s.step), lu::verify::errno_name(s.ret));
 			if (s.ret_other)
-				fmt::print("   ({}: {})", w.other_variant, errno_name(*s.ret_other));
+				fmt::print("   ({}: {})", w.other_variant, lu::verify::errno_name(*s.ret_other));
 			fmt::print("\n");
 		}
 		if (w.focus)
@@ -314,20 +231,14 @@ int run_prove(const prove_opts &o)
 	popt.minimise = !o.no_minimise;
 
 	// Cells are independent (one Z3 context each): run them on o.jobs threads.
-	const std::size_t n = vars.size() * props.size();
-	std::vector<lu::model::result> res(n);
-	std::atomic<std::size_t> next{0};
+	lu::verify::run_info run;
+	run.opt = popt;
+	run.jobs = o.jobs;
+	std::vector<lu::variant> vs;
+	for (const auto &v : vars)
+		vs.push_back(v.v);
 	const auto t0 = std::chrono::steady_clock::now();
-	auto worker = [&] {
-		for (std::size_t i; (i = next++) < n;)
-			res[i] = lu::model::prove(vars[i / props.size()].v, props[i % props.size()], popt);
-	};
-	std::vector<std::thread> pool;
-	for (unsigned t = 1; t < std::max(1u, o.jobs); ++t)
-		pool.emplace_back(worker);
-	worker();
-	for (auto &t : pool)
-		t.join();
+	const auto res = lu::verify::prove_cells(vs, props, run);
 	const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
 	bool any_error = false;
@@ -344,40 +255,8 @@ int run_prove(const prove_opts &o)
 	}
 
 	if (o.format == "json") {
-		nlohmann::json results = nlohmann::json::array();
-		for (std::size_t i = 0; i < n; ++i) {
-			const auto &r = res[i];
-			const auto &pi = lu::model::info(r.property);
-			nlohmann::json j{{"variant", vars[i / props.size()].name},
-					 {"policy", lu::name(r.variant.policy)},
-					 {"freeze", lu::name(r.variant.freeze)},
-					 {"vfio_gate", lu::name(r.variant.vfio_gate)},
-					 {"property", pi.name},
-					 {"kind", pi.kind == lu::model::property_kind::safety ? "safety" : "capability"},
-					 {"message", pi.message},
-					 {"verdict", lu::model::name(r.verdict)},
-					 {"bounds",
-					  {{"devices", r.bounds.devices},
-					   {"hwpts", r.bounds.hwpts},
-					   {"depth", r.bounds.depth},
-					   {"pasid_bits", r.bounds.pasid_bits}}},
-					 {"vacuity", lu::model::name(r.vacuity)},
-					 {"seconds", r.seconds},
-					 {"note", r.note},
-					 {"witness", r.witness ? witness_json(*r.witness) : nlohmann::json(nullptr)}};
-			if (!r.reason.empty())
-				j["reason"] = r.reason;
-			results.push_back(j);
-		}
-		nlohmann::json out{
-			{"tool", {{"name", lu::tool_name}, {"version", lu::tool_version}, {"git", lu::tool_git}}},
-			{"solver",
-			 {{"name", lu::model::solver_name()},
-			  {"version", lu::model::solver_version()},
-			  {"params", {{"rlimit", o.rlimit}, {"random_seed", popt.random_seed}, {"logic", "QF_BV"}}}}},
-			{"results", results},
-			{"seconds", wall}};
-		fmt::print("{}\n", out.dump(2));
+		run.wall = wall;
+		fmt::print("{}\n", lu::verify::report_json(res, run, {}).dump(2));
 	} else {
 		print_text(o, vars, props, res, wall);
 	}
