@@ -257,6 +257,9 @@ int run_prove(const prove_opts &o)
 	if (o.format == "json") {
 		run.wall = wall;
 		fmt::print("{}\n", lu::verify::report_json(res, run, {}).dump(2));
+	} else if (o.format == "mail") {
+		run.wall = wall;
+		fmt::print("{}", lu::verify::mail_report(res, run, {}));
 	} else {
 		print_text(o, vars, props, res, wall);
 	}
@@ -274,7 +277,8 @@ void add_prove(CLI::App &app, int *rc)
 	cmd->add_option("--freeze", o->freeze, "allowed or busy");
 	cmd->add_option("--vfio-gate", o->vfio_gate, "rid-only or always");
 	cmd->add_option("--property", o->props, "Property id(s) (default: all)");
-	cmd->add_option("--format", o->format, "text or json")->check(CLI::IsMember({"text", "json"}));
+	cmd->add_option("--format", o->format, "text, json or mail (72 columns; report adds the query hashes)")
+		->check(CLI::IsMember({"text", "json", "mail"}));
 	cmd->add_option("--depth", o->depth, "Trace length bound (default 8)");
 	cmd->add_option("--devices", o->devices, "Devices bound (default 2)");
 	cmd->add_option("--hwpts", o->hwpts, "Hwpts bound (default 3)");
