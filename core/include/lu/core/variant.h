@@ -60,6 +60,9 @@ inline constexpr std::uint32_t IOMMU_LU_FLAG_IGNORE_PASID = 1u << 0;
  *
  * ack-flag introduces IOMMU_LU_FLAG_IGNORE_PASID; full keeps it (it would grow
  * out of ack-flag and must not break its callers). The others know no flag.
+ * @param p the PASID policy
+ * @return the mask of known bits (IOMMU_LU_FLAG_IGNORE_PASID or 0).
+ * @context Any context; constexpr.
  */
 constexpr std::uint32_t known_preserve_flags(policy p)
 {
@@ -104,7 +107,12 @@ constexpr std::string_view name(vfio_gate g)
 	return g == vfio_gate::rid_only ? "rid-only" : "always";
 }
 
-/** @brief The preset's name, or "custom" for any other combination. */
+/**
+ * @brief The preset's name, or "custom" for any other combination.
+ * @param v the variant
+ * @return the name of the first preset equal to @p v, else "custom".
+ * @context Any context; constexpr.
+ */
 constexpr std::string_view name(const variant &v)
 {
 	for (const auto &p : presets)

@@ -73,7 +73,12 @@ struct enumerate_result {
 
 /**
  * @brief Enumerate the outcome classes of @p o under @p v.
- * Context: creates its own Z3 context; never throws.
+ * @param v the kernel variant
+ * @param o the operation whose behaviours are enumerated
+ * @param opt bounds and solver budget
+ * @return the cases found; enumerate_result::complete when every class is
+ *         covered, enumerate_result::error when the solver failed or gave up.
+ * @context Creates its own Z3 context; never throws.
  */
 enumerate_result enumerate(const lu::variant &v, lu::op o, const enumerate_options &opt);
 

@@ -200,7 +200,13 @@ struct smt2_query {
 /**
  * @brief The query of (@p v, @p p) at the full depth (and its premise, for
  * safety properties), in QF_BV, each with Z3's answer.
- * Context: never throws; an error gives an empty vector and sets @p error.
+ * @param v the kernel variant
+ * @param p the property
+ * @param opt bounds and solver budget (the answer recorded uses them)
+ * @param error set to the reason when the export fails (may be nullptr)
+ * @return the query, then the premise (safety only); empty on error.
+ * @context Creates its own Z3 context and runs one check per query; never
+ * throws; an error gives an empty vector and sets @p error.
  */
 std::vector<smt2_query> export_smt2(const lu::variant &v, property p, const prove_options &opt, std::string *error);
 

@@ -54,7 +54,15 @@ private:
 	std::unique_ptr<impl> p_;
 };
 
-/** @brief simulator::run on a thread-local simulator. */
+/**
+ * @brief simulator::run on a thread-local simulator.
+ * @param cfg the configuration
+ * @param v the kernel variant
+ * @param trace the steps to run
+ * @return as simulator::run: every return value and the attachments, or an
+ *         error for an ill-formed config or step.
+ * @context Reuses this thread's Z3 context; never throws.
+ */
 sim_result simulate(const lu::config &cfg, const lu::variant &v, const std::vector<lu::step> &trace);
 
 } // namespace lu::model
