@@ -17,6 +17,9 @@ enum exit_status : int {
 /** iommufd-lu check FILE...: judge scenarios on model and impl (cmd_check.cpp). */
 void add_check(CLI::App &app, int *rc);
 
+/** iommufd-lu crosscheck: impl <-> model cross-checks, mutants (cmd_crosscheck.cpp). */
+void add_crosscheck(CLI::App &app, int *rc);
+
 /** iommufd-lu prove: the verdict table, then each counterexample (cmd_prove.cpp). */
 void add_prove(CLI::App &app, int *rc);
 

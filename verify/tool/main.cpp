@@ -17,6 +17,7 @@ int main(int argc, char **argv)
 	int rc = lu::cli::EXIT_RAN;
 	(void)rc; // subcommands register here as they land
 	lu::cli::add_check(app, &rc);
+	lu::cli::add_crosscheck(app, &rc);
 	lu::cli::add_prove(app, &rc);
 	lu::cli::add_export_smt2(app, &rc);
 	lu::cli::add_image(app, &rc);
