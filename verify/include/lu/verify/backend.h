@@ -54,7 +54,11 @@ struct state_view {
 	friend bool operator==(const state_view &, const state_view &) = default;
 };
 
-/** @brief The first field where @p a and @p b differ, empty if none. */
+/**
+ * @brief The first field where @p a and @p b differ, empty if none.
+ * @return a description of the first difference, or "" if none.
+ * @context Any context.
+ */
 std::string describe_state_difference(const state_view &a, std::string_view a_name, const state_view &b,
 				      std::string_view b_name);
 
@@ -82,18 +86,32 @@ public:
 	}
 };
 
-/** @brief lu::impl::machine, step by step (backend_impl.cpp). */
+/**
+ * @brief lu::impl::machine, step by step (backend_impl.cpp).
+ * @return a new backend; it keeps no state between runs.
+ * @context Allocates.
+ */
 std::unique_ptr<backend> make_impl_backend();
 
-/** @brief lu::model::simulate, the model's Z3-free executable reading. */
+/**
+ * @brief lu::model::simulate, the model's Z3-free executable reading.
+ * @return a new backend; it keeps no state between runs.
+ * @context Allocates.
+ */
 std::unique_ptr<backend> make_model_backend();
 
-/** @brief paging_of(h): h if paging, else its parent (docs/semantics.md). */
+/**
+ * @brief paging_of(h): h if paging, else its parent (docs/semantics.md).
+ * @return the index of the paging hwpt.
+ * @context Any context.
+ */
 std::uint32_t paging_of(const lu::config &cfg, std::uint32_t h);
 
 /**
  * @brief The devices preserved at kexec: preserve_device returned 0 for them
  * and no later unpreserve_device did, before the first successful kexec.
+ * @return the device indices, sorted; empty without a successful kexec.
+ * @context Any context.
  */
 std::vector<std::uint32_t> preserved_at_kexec(const std::vector<lu::step> &trace, const std::vector<int> &rets);
 
@@ -101,11 +119,17 @@ std::vector<std::uint32_t> preserved_at_kexec(const std::vector<lu::step> &trace
  * @brief Lost pairs (docs/semantics.md, Loss): attachments at kexec of a
  * device preserved at kexec with no restored attachment at the same
  * (dev, pasid) through the same stage-2 paging domain. Sorted.
+ * @return the lost (dev, pasid) pairs; empty without kexec.
+ * @context Any context.
  */
 std::vector<lost_pair> lost_pairs(const lu::config &cfg, const std::vector<lu::step> &trace,
 				  const lu::outcome &out);
 
-/** @brief intact / loses-pasid / loses-rid of a set of lost pairs. */
+/**
+ * @brief intact / loses-pasid / loses-rid of a set of lost pairs.
+ * @return the summary of @p lost.
+ * @context Any context.
+ */
 loss_summary summarize(const std::vector<lost_pair> &lost);
 
 } // namespace lu::verify

@@ -61,7 +61,11 @@ struct crosscheck_report {
 	mutants_report mutants;
 	std::size_t cases() const;
 	std::size_t disagreements() const;
-	/** @brief {"cases", "disagreements", "checks": {NAME: {...}}, "mutants": {...}} */
+	/**
+	 * @brief {"cases", "disagreements", "checks": {NAME: {...}}, "mutants": {...}}
+	 * @return the document of DESIGN section 4.
+	 * @context Any context.
+	 */
 	nlohmann::json to_json() const;
 };
 
@@ -102,22 +106,40 @@ struct crosscheck_options {
 	std::function<void(const std::string &)> progress; /**< one line per phase, may be empty */
 };
 
-/** @brief Generate the guided cases (Z3). */
+/**
+ * @brief Generate the guided cases (Z3).
+ * @return the cases; @p note says what the enumeration covered.
+ * @context Creates Z3 contexts; slow (one enumeration per variant and operation).
+ */
 std::vector<fixed_case> generate_guided(const crosscheck_options &o, std::string *note);
 
-/** @brief Generate the replay cases from prove's counterexamples and witnesses (Z3). */
+/**
+ * @brief Generate the replay cases from prove's counterexamples and witnesses (Z3).
+ * @return the cases; @p note says what was replayed.
+ * @context Runs the prover (Z3); slow.
+ */
 std::vector<fixed_case> generate_replay(const crosscheck_options &o, std::string *note);
 
-/** @brief Run fixed cases on @p impl; cases of other checks are skipped. */
+/**
+ * @brief Run fixed cases on @p impl; cases of other checks are skipped.
+ * @return cases run and disagreements.
+ * @context Runs on the calling thread.
+ */
 check_report run_fixed(const std::string &check, const std::vector<fixed_case> &cases, const backend &impl,
 		       const crosscheck_options &o);
 
-/** @brief Trace conformance: exhaustive small depth plus seeded random traces on both sides. */
+/**
+ * @brief Trace conformance: exhaustive small depth plus seeded random traces on both sides.
+ * @return cases run and disagreements.
+ * @context Runs on the calling thread; the model side uses Z3.
+ */
 check_report run_conformance(const backend &impl, const backend &model, const crosscheck_options &o);
 
 /**
  * @brief A scenario text for a trace on which impl and model differ: the
  * model's outcome as the expectation, the impl's in the paragraph.
+ * @return the scenario text.
+ * @context Any context.
  */
 std::string divergence_scenario(const std::string &name, const lu::config &cfg, const lu::variant &v,
 				const std::vector<lu::step> &trace, const lu::outcome *model, const lu::outcome *impl,
@@ -137,10 +159,16 @@ namespace lu::verify {
  *    a PASID at 2^20 (checksum fixed up) is -ERANGE;
  *  - luo: a .freeze() failing at any position of the session leaves no file
  *    frozen (no handler of the machine has a .freeze(), so mock files).
+ * @return cases run and disagreements (each of the two functions).
+ * @context Runs on the calling thread; allocation failures are injected.
  */
 check_report run_fail_nth(const crosscheck_options &o);
 check_report run_image_checks(const crosscheck_options &o);
-/** @brief LUO: a .freeze() failing at any position leaves no file frozen. */
+/**
+ * @brief LUO: a .freeze() failing at any position leaves no file frozen.
+ * @return cases run and disagreements.
+ * @context Runs on the calling thread.
+ */
 check_report run_luo_checks(const crosscheck_options &o);
 
 } // namespace lu::verify

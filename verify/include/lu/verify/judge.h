@@ -40,16 +40,24 @@ struct scenario_judgement {
  * @brief Describe the first difference between two outcomes of one trace,
  * in the form "step 5 preserve_device dev=0 token=11: impl -EOPNOTSUPP,
  * model 0"; empty when they are equal.
+ * @return the description, or "" when the outcomes are equal.
+ * @context Any context.
  */
 std::string describe_difference(const std::vector<lu::step> &trace, const lu::outcome &a, std::string_view a_name,
 				const lu::outcome &b, std::string_view b_name);
 
 /**
  * @brief Why @p out does not meet @p e (empty when it does).
+ * @return the reason, or "" when @p out meets @p e.
+ * @context Any context.
  */
 std::string check_expectation(const scenario &s, const expectation &e, const lu::outcome &out);
 
-/** @brief Run every expect line of @p s on both backends and judge it. */
+/**
+ * @brief Run every expect line of @p s on both backends and judge it.
+ * @return the verdict of each expect line on each side.
+ * @context Runs every trace on both backends (the model side creates Z3 contexts).
+ */
 scenario_judgement judge(const scenario &s, const backend &impl, const backend &model);
 
 } // namespace lu::verify

@@ -92,7 +92,11 @@ struct diagnostic {
 	int line = 0;
 	int column = 0;
 	std::string message;
-	/** @brief "file:line:column: message" */
+	/**
+	 * @brief "file:line:column: message"
+	 * @return the text.
+	 * @context Any context.
+	 */
 	std::string str() const;
 };
 
@@ -112,31 +116,58 @@ private:
  * @param file the name to use in diagnostics.
  * @return the scenario.
  * @throws scenario_error on the first malformation, with its line and column.
+ * @context Any context.
  */
 scenario parse_scenario(std::string_view text, const std::string &file);
 
 /**
  * @brief Read and parse a scenario file.
  * @throws scenario_error if it cannot be read (line 0) or is malformed.
+ * @return the scenario.
+ * @context Reads the file.
  */
 scenario load_scenario(const std::string &path);
 
-/** @brief Write a scenario in the format parse_scenario() reads (round trip). */
+/**
+ * @brief Write a scenario in the format parse_scenario() reads (round trip).
+ * @return the text.
+ * @context Any context.
+ */
 std::string format_scenario(const scenario &s);
 
-/** @brief "-EINVAL" for -22, "0" for 0, else the number. */
+/**
+ * @brief "-EINVAL" for -22, "0" for 0, else the number.
+ * @return the name.
+ * @context Any context.
+ */
 std::string errno_name(int ret);
 
-/** @brief Inverse of errno_name() ("-EINVAL", "0" or a decimal integer). */
+/**
+ * @brief Inverse of errno_name() ("-EINVAL", "0" or a decimal integer).
+ * @return the value, or std::nullopt if @p s is none of these.
+ * @context Any context.
+ */
 std::optional<int> parse_errno(std::string_view s);
 
-/** @brief A step as it is written in a trace line: "attach dev=0 pasid=5 hwpt=1". */
+/**
+ * @brief A step as it is written in a trace line: "attach dev=0 pasid=5 hwpt=1".
+ * @return the text.
+ * @context Any context.
+ */
 std::string format_step(const lu::step &s);
 
-/** @brief "v1" for a preset, else "policy/freeze/gate". */
+/**
+ * @brief "v1" for a preset, else "policy/freeze/gate".
+ * @return the label.
+ * @context Any context.
+ */
 std::string variant_label(const lu::variant &v);
 
-/** @brief Inverse of variant_label(). */
+/**
+ * @brief Inverse of variant_label().
+ * @return the variant, or std::nullopt if @p s is no label.
+ * @context Any context.
+ */
 std::optional<lu::variant> parse_variant_label(std::string_view s);
 
 } // namespace lu::verify
