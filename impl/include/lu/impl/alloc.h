@@ -52,10 +52,15 @@ void fail_nth_set(std::uint64_t nth) noexcept;
  * @brief Whether the armed injection fired since the last fail_nth_set().
  * @return true if an allocation was failed; the loop "arm N, run, stop when it
  * did not fire" visits every allocation of an operation.
+ * @context Any context; per thread.
  */
 [[nodiscard]] bool fail_nth_fired() noexcept;
 
-/** @brief The calling thread's counters. */
+/**
+ * @brief The calling thread's counters.
+ * @return a copy of the counters.
+ * @context Any context; per thread.
+ */
 [[nodiscard]] alloc_stats alloc_stats_get() noexcept;
 
 /**

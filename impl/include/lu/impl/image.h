@@ -83,7 +83,10 @@ public:
 	/** @brief Append an iommu record. @return its index. */
 	std::uint32_t add_iommu(std::uint32_t ref_count, std::uint64_t token, std::uint64_t root_table) noexcept;
 
-	/** @brief Append a hwpt record (@p parent_idx LU_IMG_NONE for paging). @return its index. */
+	/**
+	 * @brief Append a hwpt record (@p parent_idx LU_IMG_NONE for paging). @return its index.
+	 * @context Allocates; a failure is sticky (checked once at the end).
+	 */
 	std::uint32_t add_hwpt(std::uint32_t flags, std::uint32_t hwpt_id, std::uint32_t parent_idx,
 			       std::uint64_t token) noexcept;
 
@@ -91,10 +94,14 @@ public:
 	 * @brief Append a device record; idx and pasid_first are set here, the
 	 * rest comes from @p dev. Its @c nr_pasids add_pasid() calls follow.
 	 * @return its index.
+	 * @context Allocates; a failure is sticky (checked once at the end).
 	 */
 	std::uint32_t add_device(const lu_img_device &dev) noexcept;
 
-	/** @brief Append a PASID entry of the last device added. */
+	/**
+	 * @brief Append a PASID entry of the last device added.
+	 * @context Allocates; a failure is sticky (checked once at the end).
+	 */
 	void add_pasid(std::uint32_t pasid, std::uint32_t hwpt_idx) noexcept
 	{
 		if (pasid_pos_ >= pasid_end_) [[unlikely]] {
@@ -180,7 +187,11 @@ struct lu_img_view {
 [[nodiscard]] int lu_img_parse(const void *data, std::size_t size, lu_img_view *view,
 			       lu_img_error *err) noexcept;
 
-/** @brief A short name for a parser errno ("truncated", "bad checksum", ...). */
+/**
+ * @brief A short name for a parser errno ("truncated", "bad checksum", ...).
+ * @return a static string; "error" for any other value.
+ * @context Any context.
+ */
 const char *lu_img_strerror(int err) noexcept;
 
 } // namespace lu::impl

@@ -213,7 +213,11 @@ static_assert(offsetof(lu_img_device, nr_pasids) == 52);
 static_assert(sizeof(lu_img_pasid) == 8);
 static_assert(offsetof(lu_img_pasid, hwpt_idx) == 4);
 
-/** @brief Size of an image with these counts (the parser's computation; 64-bit, no overflow). */
+/**
+ * @brief Size of an image with these counts (the parser's computation; 64-bit, no overflow).
+ * @return the size in bytes.
+ * @context Any context; constexpr.
+ */
 constexpr std::uint64_t lu_img_size(std::uint64_t nr_iommus, std::uint64_t nr_hwpts,
 				    std::uint64_t nr_devices, std::uint64_t nr_pasids)
 {

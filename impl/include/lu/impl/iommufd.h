@@ -171,10 +171,18 @@ void iommufd_ctx_destroy(iommufd_ctx *ictx) noexcept;
 [[nodiscard]] int iommufd_device_bind(iommufd_ctx *ictx, std::uint32_t devid, std::uint32_t group_id,
 				      std::uint32_t max_pasids, iommufd_device **out) noexcept;
 
-/** @brief The hwpt with object id @p id, or nullptr (iommufd_get_object() for either hwpt type). */
+/**
+ * @brief The hwpt with object id @p id, or nullptr (iommufd_get_object() for either hwpt type).
+ * @return the hwpt, or nullptr if @p id names none.
+ * @context Any context; does not allocate.
+ */
 [[nodiscard]] iommufd_hw_pagetable *iommufd_get_hwpt(iommufd_ctx *ictx, std::uint32_t id) noexcept;
 
-/** @brief find_hwpt_paging(): paging -> itself, nested -> its parent. */
+/**
+ * @brief find_hwpt_paging(): paging -> itself, nested -> its parent.
+ * @return the paging hwpt, or nullptr for nullptr.
+ * @context Any context.
+ */
 [[nodiscard]] iommufd_hwpt_paging *find_hwpt_paging(iommufd_hw_pagetable *hwpt) noexcept;
 
 /**
@@ -192,16 +200,24 @@ void iommufd_ctx_destroy(iommufd_ctx *ictx) noexcept;
 /**
  * @brief iommufd_device_is_preserved(): a device of @p idev's group is preserved
  * (igroup->nr_liveupdate_preserved != 0).
+ * @return true if the group counts a preserved device.
+ * @context Any context (the kernel reads it under igroup->lock).
  */
 [[nodiscard]] bool iommufd_device_is_preserved(const iommufd_device *idev) noexcept;
 
 /**
  * @brief _iommufd_device_has_pasid_attachments(): any PASID other than the
  * RID is attached in the group (xa_find_after() from IOMMU_NO_PASID).
+ * @return true if some PASID > 0 is attached.
+ * @context Any context (the kernel holds igroup->lock).
  */
 [[nodiscard]] bool iommufd_group_has_pasid_attachments(iommufd_group *igroup) noexcept;
 
-/** @brief @p idev is in device_array of pasid_attach[@p pasid]. */
+/**
+ * @brief @p idev is in device_array of pasid_attach[@p pasid].
+ * @return true if attached there.
+ * @context Any context.
+ */
 [[nodiscard]] bool iommufd_device_attached(const iommufd_device *idev, std::uint32_t pasid) noexcept;
 
 /**

@@ -116,7 +116,11 @@ void vfio_device_init(vfio_device *vdev, iommufd_device *idev, std::uint32_t ino
  */
 void iommufd_device_unpreserve(iommufd_device *idev, iommufd_lu_record *rec) noexcept;
 
-/** @brief The record of a preserved cdev (nullptr if none or not preserved). */
+/**
+ * @brief The record of a preserved cdev (nullptr if none or not preserved).
+ * @return the record, or nullptr.
+ * @context Any context.
+ */
 [[nodiscard]] const iommufd_lu_record *vfio_device_record(const luo_session *s, const vfio_device *vdev) noexcept;
 
 /**

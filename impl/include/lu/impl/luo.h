@@ -73,7 +73,10 @@ struct luo_global {
 
 /** @brief Set up @p g empty. @context Any context. */
 void luo_global_init(luo_global *g) noexcept;
-/** @brief Tear down @p g (every session must be closed first). */
+/**
+ * @brief Tear down @p g (every session must be closed first).
+ * @context Frees; every session must be closed.
+ */
 void luo_global_destroy(luo_global *g) noexcept;
 
 /** @brief Files per session: LUO_FILE_MAX = 2 pages / sizeof(struct luo_file_ser) (64 bytes). */
@@ -144,7 +147,11 @@ void luo_session_unfreeze(luo_session *s) noexcept;
 [[nodiscard]] int liveupdate_get_token_outgoing(const luo_session *s, const lu_file *file,
 						std::uint64_t *token) noexcept;
 
-/** @brief The session's entry for @p file, or nullptr. */
+/**
+ * @brief The session's entry for @p file, or nullptr.
+ * @return the entry, or nullptr if @p file is not preserved in @p s.
+ * @context Any context.
+ */
 [[nodiscard]] luo_file *luo_find_file(const luo_session *s, const lu_file *file) noexcept;
 
 } // namespace lu::impl

@@ -35,10 +35,18 @@ enum class mutant : std::uint8_t {
 	nr_mutants,                  /**< number of entries, not a mutant */
 };
 
-/** @brief The stable name of @p m (snake_case with dashes, e.g. "skip-pasid-check"). */
+/**
+ * @brief The stable name of @p m (snake_case with dashes, e.g. "skip-pasid-check").
+ * @return the name.
+ * @context Any context.
+ */
 std::string_view name(mutant m) noexcept;
 
-/** @brief The mutant called @p s, if any. */
+/**
+ * @brief The mutant called @p s, if any.
+ * @return the mutant, or std::nullopt.
+ * @context Any context.
+ */
 std::optional<mutant> parse_mutant(std::string_view s) noexcept;
 
 /**
@@ -48,10 +56,18 @@ std::optional<mutant> parse_mutant(std::string_view s) noexcept;
  */
 void mutant_select(mutant m) noexcept;
 
-/** @brief The selected mutant of the calling thread. */
+/**
+ * @brief The selected mutant of the calling thread.
+ * @return the mutant (none unless mutant_select() chose one).
+ * @context Any context; per thread.
+ */
 [[nodiscard]] mutant mutant_selected() noexcept;
 
-/** @brief Whether this build of lu::impl has reachable mutation points. */
+/**
+ * @brief Whether this build of lu::impl has reachable mutation points.
+ * @return true only in lu_impl_mutants.
+ * @context Any context.
+ */
 [[nodiscard]] bool mutants_compiled_in() noexcept;
 
 } // namespace lu::impl

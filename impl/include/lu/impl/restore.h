@@ -55,7 +55,10 @@ struct new_kernel {
 /** @brief Set up an empty new kernel. @context Does not allocate. */
 void new_kernel_init(new_kernel *nk) noexcept;
 
-/** @brief Free everything restored; @p nk is empty again. */
+/**
+ * @brief Free everything restored; @p nk is empty again.
+ * @context Frees.
+ */
 void new_kernel_destroy(new_kernel *nk) noexcept;
 
 /**
@@ -72,6 +75,7 @@ void new_kernel_destroy(new_kernel *nk) noexcept;
  * @brief What a DMA from @p devid tagged @p pasid translates through.
  * @return the hwpt, or nullptr if it faults (no such device or attachment, or
  * a nested hwpt without its parent).
+ * @context Any context; does not allocate.
  */
 [[nodiscard]] const lu_restored_hwpt *lu_new_kernel_translation(new_kernel *nk, std::uint32_t devid,
 								 std::uint32_t pasid) noexcept;
@@ -79,6 +83,7 @@ void new_kernel_destroy(new_kernel *nk) noexcept;
 /**
  * @brief The observation dma(dev, pasid) after the update.
  * @return 0 if it translates; -EFAULT if it faults.
+ * @context Any context; does not allocate.
  */
 [[nodiscard]] int lu_new_kernel_dma(new_kernel *nk, std::uint32_t devid, std::uint32_t pasid) noexcept;
 
