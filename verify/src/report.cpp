@@ -315,8 +315,14 @@ std::string summary_paragraph(const std::vector<lu::model::result> &rs)
 		s += fmt::format(" {} cannot even preserve a device with only a RID attachment, so "
 				 "its safety is vacuous in practice.",
 				 join(v));
-	if (const auto v = pick(property::pasid_survives_update, sound); !v.empty())
-		s += fmt::format(" A PASID attachment can survive the update under {} only.", join(v));
+	if (const auto v = pick(property::pasid_survives_update, sound); !v.empty()) {
+		const auto all = pick(property::pasid_survives_update, [](const lu::model::result &) { return true; });
+		s += v.size() == all.size()
+			     ? fmt::format(" A PASID attachment can survive the update under {}.", join(v))
+			     : fmt::format(" Of the variants checked, only {} can carry a PASID attachment across "
+					   "the update.",
+					   join(v));
+	}
 	if (const auto v = pick(property::observable_contract, is(verdict::counterexample)); !v.empty())
 		s += fmt::format(" Under {}, userspace cannot tell from the return values whether it runs on a "
 				 "kernel that preserves PASIDs (observable-contract).",
