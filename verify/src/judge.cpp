@@ -19,16 +19,6 @@ std::string_view name(verdict v)
 
 namespace {
 
-std::string attachments(const std::vector<attachment> &v)
-{
-	if (v.empty())
-		return "none";
-	std::string out;
-	for (const auto &a : v)
-		out += fmt::format("{}({},{},{})", out.empty() ? "" : " ", a.dev, a.pasid, a.hwpt);
-	return out;
-}
-
 std::string pairs(const std::vector<lost_pair> &v)
 {
 	if (v.empty())
@@ -65,11 +55,11 @@ std::string describe_difference(const std::vector<lu::step> &trace, const lu::ou
 	if (a.rets.size() != b.rets.size())
 		return fmt::format("{} returned {} values, {} {}", a_name, a.rets.size(), b_name, b.rets.size());
 	if (a.at_kexec != b.at_kexec)
-		return fmt::format("at kexec: {} {}, {} {}", a_name, attachments(a.at_kexec), b_name,
-				   attachments(b.at_kexec));
+		return fmt::format("at kexec: {} {}, {} {}", a_name, format_attachments(a.at_kexec), b_name,
+				   format_attachments(b.at_kexec));
 	if (a.restored != b.restored)
-		return fmt::format("restored: {} {}, {} {}", a_name, attachments(a.restored), b_name,
-				   attachments(b.restored));
+		return fmt::format("restored: {} {}, {} {}", a_name, format_attachments(a.restored), b_name,
+				   format_attachments(b.restored));
 	return {};
 }
 
@@ -92,9 +82,9 @@ std::string check_expectation(const scenario &s, const expectation &e, const lu:
 	if (e.lost && lost != *e.lost)
 		return fmt::format("expected lost {}, got lost {}", pairs(*e.lost), pairs(lost));
 	if (e.at_kexec && out.at_kexec != *e.at_kexec)
-		return fmt::format("expected at-kexec {}, got {}", attachments(*e.at_kexec), attachments(out.at_kexec));
+		return fmt::format("expected at-kexec {}, got {}", format_attachments(*e.at_kexec), format_attachments(out.at_kexec));
 	if (e.restored && out.restored != *e.restored)
-		return fmt::format("expected restored {}, got {}", attachments(*e.restored), attachments(out.restored));
+		return fmt::format("expected restored {}, got {}", format_attachments(*e.restored), format_attachments(out.restored));
 	return {};
 }
 

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "lu/verify/backend.h"
+#include "lu/verify/scenario.h"
 
 namespace lu::verify {
 
@@ -66,25 +67,12 @@ loss_summary summarize(const std::vector<lost_pair> &lost)
 
 namespace lu::verify {
 
-namespace {
-
-std::string att_list(const std::vector<attachment> &v)
-{
-	if (v.empty())
-		return "none";
-	std::string out;
-	for (const auto &a : v)
-		out += fmt::format("{}({},{},{})", out.empty() ? "" : " ", a.dev, a.pasid, a.hwpt);
-	return out;
-}
-
-} // namespace
 
 std::string describe_state_difference(const state_view &a, std::string_view an, const state_view &b,
 				      std::string_view bn)
 {
 	if (a.attachments != b.attachments)
-		return fmt::format("attachments: {} {}, {} {}", an, att_list(a.attachments), bn, att_list(b.attachments));
+		return fmt::format("attachments: {} {}, {} {}", an, format_attachments(a.attachments), bn, format_attachments(b.attachments));
 	for (std::size_t h = 0; h < std::min(a.marked.size(), b.marked.size()); h++) {
 		if (a.marked[h] != b.marked[h] || a.mark_token[h] != b.mark_token[h])
 			return fmt::format("hwpt {} mark: {} {}/{}, {} {}/{}", h, an, a.marked[h], a.mark_token[h], bn,
@@ -112,7 +100,7 @@ std::string describe_state_difference(const state_view &a, std::string_view an, 
 					   x.preserved, x.token, x.flags, bn, y.preserved, y.token, y.flags);
 		if (x.has_record != y.has_record || x.record != y.record)
 			return fmt::format("device {} record: {} {}{}, {} {}{}", d, an, x.has_record ? "" : "(none) ",
-					   att_list(x.record), bn, y.has_record ? "" : "(none) ", att_list(y.record));
+					   format_attachments(x.record), bn, y.has_record ? "" : "(none) ", format_attachments(y.record));
 	}
 	if (a.devices.size() != b.devices.size())
 		return "device count differs";

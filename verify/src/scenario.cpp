@@ -708,8 +708,6 @@ std::string format_step(const lu::step &s)
 	return out;
 }
 
-namespace {
-
 std::string format_attachments(const std::vector<attachment> &v)
 {
 	if (v.empty())
@@ -719,6 +717,8 @@ std::string format_attachments(const std::vector<attachment> &v)
 		out += fmt::format("{}({},{},{})", out.empty() ? "" : " ", a.dev, a.pasid, a.hwpt);
 	return out;
 }
+
+namespace {
 
 } // namespace
 

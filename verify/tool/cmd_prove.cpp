@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "commands.h"
+#include "selection.h"
 #include "lu/model/prove.h"
 #include "lu/model/solver_info.h"
 #include "lu/verify/emit.h"
@@ -20,20 +21,10 @@ namespace lu::cli {
 namespace {
 
 struct prove_opts {
-	std::vector<std::string> variants;
-	std::string policy, freeze, vfio_gate;
-	std::vector<std::string> props;
+	selection sel;
 	std::string format = "text";
-	unsigned depth = 8, devices = 2, hwpts = 3;
-	std::uint64_t rlimit = lu::model::prove_options{}.rlimit;
-	unsigned jobs = 2;
 	bool no_minimise = false;
 	std::string emit_dir; // --emit-scenarios: every witness as a scenario (verify/src/emit.cpp)
-};
-
-struct named_variant {
-	std::string name;
-	lu::variant v;
 };
 
 std::string config_text(const lu::config &c)
@@ -73,7 +64,7 @@ std::string short_word(const lu::model::result &r)
 	return "?";
 }
 
-void print_text(const prove_opts &o, const std::vector<named_variant> &vars, const std::vector<lu::model::property> &props,
+void print_text(const prove_opts &o, const std::vector<lu::variant> &vars, const std::vector<lu::model::property> &props,
 		const std::vector<lu::model::result> &res, double wall)
 {
 	const auto &b = res.front().bounds;
@@ -81,7 +72,7 @@ void print_text(const prove_opts &o, const std::vector<named_variant> &vars, con
 		   vars.size(), props.size(), props.size() == 1 ? "y" : "ies", b.devices, b.hwpts, b.depth, b.pasid_bits);
 	std::size_t w0 = 8;
 	for (const auto &v : vars)
-		w0 = std::max(w0, v.name.size());
+		w0 = std::max(w0, lu::name(v).size());
 	fmt::print("{:<{}}", "variant", w0 + 1);
 	std::vector<std::size_t> widths;
 	for (auto p : props) {
@@ -91,7 +82,7 @@ void print_text(const prove_opts &o, const std::vector<named_variant> &vars, con
 	}
 	fmt::print("\n");
 	for (std::size_t i = 0; i < vars.size(); ++i) {
-		fmt::print("{:<{}}", vars[i].name, w0 + 1);
+		fmt::print("{:<{}}", lu::name(vars[i]), w0 + 1);
 		for (std::size_t j = 0; j < props.size(); ++j)
 			fmt::print(" {:<{}}", short_word(res[i * props.size() + j]), widths[j]);
 		fmt::print("\n");
@@ -144,101 +135,22 @@ void print_text(const prove_opts &o, const std::vector<named_variant> &vars, con
 	fmt::print("\nbounds: {} devices (symbolic groups), {} hwpts (symbolic kinds), traces up to {} steps, all 2^32 PASID "
 		   "arguments over {}-bit tables\nsolver: {} {}, rlimit {} per check, random_seed 0; {:.1f} s of solving, "
 		   "{:.1f} s wall ({} jobs)\n",
-		   b.devices, b.hwpts, b.depth, b.pasid_bits, lu::model::solver_name(), lu::model::solver_version(), o.rlimit,
-		   sum, wall, o.jobs);
+		   b.devices, b.hwpts, b.depth, b.pasid_bits, lu::model::solver_name(), lu::model::solver_version(), o.sel.rlimit,
+		   sum, wall, o.sel.jobs);
 }
 
 int run_prove(const prove_opts &o)
 {
-	std::vector<named_variant> vars;
-	const bool knobs = !o.policy.empty() || !o.freeze.empty() || !o.vfio_gate.empty();
-	if (knobs) {
-		if (o.variants.size() > 1) {
-			fmt::print(stderr, "prove: --policy/--freeze/--vfio-gate modify one --variant\n");
-			return EXIT_BAD_INPUT;
-		}
-		lu::variant v{};
-		if (!o.variants.empty()) {
-			auto p = lu::find_preset(o.variants[0]);
-			if (!p) {
-				fmt::print(stderr, "prove: unknown variant '{}'\n", o.variants[0]);
-				return EXIT_BAD_INPUT;
-			}
-			v = *p;
-		} else if (o.policy.empty() || o.freeze.empty() || o.vfio_gate.empty()) {
-			fmt::print(stderr, "prove: without --variant, give all of --policy, --freeze and --vfio-gate\n");
-			return EXIT_BAD_INPUT;
-		}
-		if (!o.policy.empty()) {
-			auto p = lu::parse_policy(o.policy);
-			if (!p) {
-				fmt::print(stderr, "prove: unknown policy '{}' (silent-drop, reject, ack-flag, full)\n", o.policy);
-				return EXIT_BAD_INPUT;
-			}
-			v.policy = *p;
-		}
-		if (!o.freeze.empty()) {
-			auto f = lu::parse_freeze(o.freeze);
-			if (!f) {
-				fmt::print(stderr, "prove: unknown freeze '{}' (allowed, busy)\n", o.freeze);
-				return EXIT_BAD_INPUT;
-			}
-			v.freeze = *f;
-		}
-		if (!o.vfio_gate.empty()) {
-			auto g = lu::parse_vfio_gate(o.vfio_gate);
-			if (!g) {
-				fmt::print(stderr, "prove: unknown vfio gate '{}' (rid-only, always)\n", o.vfio_gate);
-				return EXIT_BAD_INPUT;
-			}
-			v.vfio_gate = *g;
-		}
-		vars.push_back({std::string(lu::name(v)), v});
-	} else if (o.variants.empty()) {
-		for (const auto &p : lu::presets)
-			vars.push_back({std::string(p.name), p.variant});
-	} else {
-		for (const auto &n : o.variants) {
-			auto p = lu::find_preset(n);
-			if (!p) {
-				fmt::print(stderr, "prove: unknown variant '{}' (v1, v2, doc-only, reject, ack-flag, full)\n", n);
-				return EXIT_BAD_INPUT;
-			}
-			vars.push_back({n, *p});
-		}
-	}
-	std::vector<lu::model::property> props;
-	if (o.props.empty())
-		for (const auto &p : lu::model::properties)
-			props.push_back(p.id);
-	for (const auto &n : o.props) {
-		auto p = lu::model::parse_property(n);
-		if (!p) {
-			fmt::print(stderr, "prove: unknown property '{}'\n", n);
-			return EXIT_BAD_INPUT;
-		}
-		props.push_back(*p);
-	}
-	if (o.depth < 1 || o.depth > 64 || o.devices < 1 || o.devices > 4 || o.hwpts < 2 || o.hwpts > 6) {
-		fmt::print(stderr, "prove: bounds out of range (1 <= depth <= 64, 1 <= devices <= 4, 2 <= hwpts <= 6)\n");
+	resolved_selection sel;
+	if (!resolve_selection("prove", o.sel, &sel))
 		return EXIT_BAD_INPUT;
-	}
-	lu::model::prove_options popt;
-	popt.bounds.depth = o.depth;
-	popt.bounds.devices = o.devices;
-	popt.bounds.hwpts = o.hwpts;
-	popt.rlimit = o.rlimit;
-	popt.minimise = !o.no_minimise;
+	const auto &props = sel.props;
+	auto run = sel.run;
+	run.opt.minimise = !o.no_minimise;
 
-	// Cells are independent (one Z3 context each): run them on o.jobs threads.
-	lu::verify::run_info run;
-	run.opt = popt;
-	run.jobs = o.jobs;
-	std::vector<lu::variant> vs;
-	for (const auto &v : vars)
-		vs.push_back(v.v);
+	// Cells are independent (one Z3 context each): run them on --jobs threads.
 	const auto t0 = std::chrono::steady_clock::now();
-	const auto res = lu::verify::prove_cells(vs, props, run);
+	const auto res = lu::verify::prove_cells(sel.variants, props, run);
 	const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
 	bool any_error = false;
@@ -261,7 +173,7 @@ int run_prove(const prove_opts &o)
 		run.wall = wall;
 		fmt::print("{}", lu::verify::mail_report(res, run, {}));
 	} else {
-		print_text(o, vars, props, res, wall);
+		print_text(o, sel.variants, props, res, wall);
 	}
 	return any_error ? EXIT_FAILED : EXIT_RAN;
 }
@@ -272,18 +184,9 @@ void add_prove(CLI::App &app, int *rc)
 {
 	auto o = std::make_shared<prove_opts>();
 	auto *cmd = app.add_subcommand("prove", "Prove every property for every kernel variant (bounded model checking)");
-	cmd->add_option("--variant", o->variants, "Preset(s): v1, v2, doc-only, reject, ack-flag, full (default: all)");
-	cmd->add_option("--policy", o->policy, "silent-drop, reject, ack-flag or full (a custom variant)");
-	cmd->add_option("--freeze", o->freeze, "allowed or busy");
-	cmd->add_option("--vfio-gate", o->vfio_gate, "rid-only or always");
-	cmd->add_option("--property", o->props, "Property id(s) (default: all)");
+	add_selection_options(cmd, &o->sel);
 	cmd->add_option("--format", o->format, "text, json or mail (72 columns; report adds the query hashes)")
 		->check(CLI::IsMember({"text", "json", "mail"}));
-	cmd->add_option("--depth", o->depth, "Trace length bound (default 8)");
-	cmd->add_option("--devices", o->devices, "Devices bound (default 2)");
-	cmd->add_option("--hwpts", o->hwpts, "Hwpts bound (default 3)");
-	cmd->add_option("--rlimit", o->rlimit, "Z3 resource limit per check (deterministic)");
-	cmd->add_option("--jobs", o->jobs, "Threads (default 2)");
 	cmd->add_flag("--no-minimise", o->no_minimise, "Report the first counterexample found");
 	cmd->add_option("--emit-scenarios", o->emit_dir, "Write every counterexample and witness as a scenario file here");
 	cmd->callback([o, rc] { *rc = run_prove(*o); });

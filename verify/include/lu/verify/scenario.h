@@ -157,6 +157,13 @@ std::optional<int> parse_errno(std::string_view s);
 std::string format_step(const lu::step &s);
 
 /**
+ * @brief Attachments as a scenario writes them: "(dev,pasid,hwpt) ..." or "none".
+ * @return the text.
+ * @context Any context.
+ */
+std::string format_attachments(const std::vector<lu::attachment> &v);
+
+/**
  * @brief "v1" for a preset, else "policy/freeze/gate".
  * @return the label.
  * @context Any context.
