@@ -114,6 +114,16 @@ std::vector<bundle> bundles_for(const std::vector<lu::model::result> &rs, const 
 	return out;
 }
 
+std::string attachments_text(const std::vector<lu::attachment> &v)
+{
+	if (v.empty())
+		return "(none)";
+	std::string out;
+	for (const auto &a : v)
+		out += fmt::format("{}(dev {}, pasid {}, hwpt {})", out.empty() ? "" : ", ", a.dev, a.pasid, a.hwpt);
+	return out;
+}
+
 std::string step_text(const lu::step &s)
 {
 	switch (s.op) {
@@ -199,16 +209,6 @@ std::string join(const std::vector<std::string> &v)
 			out += i + 1 == v.size() ? (v.size() > 2 ? ", and " : " and ") : ", ";
 		out += v[i];
 	}
-	return out;
-}
-
-std::string attachments_text(const std::vector<lu::attachment> &v)
-{
-	if (v.empty())
-		return "(none)";
-	std::string out;
-	for (const auto &a : v)
-		out += fmt::format("{}(dev {}, pasid {}, hwpt {})", out.empty() ? "" : ", ", a.dev, a.pasid, a.hwpt);
 	return out;
 }
 

@@ -42,16 +42,6 @@ std::string config_text(const lu::config &c)
 	return out;
 }
 
-std::string attachments_text(const std::vector<lu::attachment> &v)
-{
-	if (v.empty())
-		return "(none)";
-	std::string out;
-	for (const auto &a : v)
-		out += fmt::format("{}(dev {}, pasid {}, hwpt {})", out.empty() ? "" : ", ", a.dev, a.pasid, a.hwpt);
-	return out;
-}
-
 std::string short_word(const lu::model::result &r)
 {
 	using lu::model::verdict;
@@ -121,9 +111,9 @@ void print_text(const prove_opts &o, const std::vector<lu::variant> &vars, const
 		}
 		if (w.focus)
 			fmt::print("about: dev {}, pasid {}\n", w.focus->dev, w.focus->pasid);
-		fmt::print("at kexec: {}\nrestored: {}\n", attachments_text(w.at_kexec), attachments_text(w.restored));
+		fmt::print("at kexec: {}\nrestored: {}\n", lu::verify::attachments_text(w.at_kexec), lu::verify::attachments_text(w.restored));
 		if (!w.other_variant.empty())
-			fmt::print("restored under {}: {}\n", w.other_variant, attachments_text(w.restored_other));
+			fmt::print("restored under {}: {}\n", w.other_variant, lu::verify::attachments_text(w.restored_other));
 		std::string lost;
 		for (const auto &l : w.lost)
 			lost += fmt::format("{}(dev {}, pasid {})", lost.empty() ? "" : ", ", l.dev, l.pasid);

@@ -127,6 +127,14 @@ std::vector<lu::model::result> prove_cells(const std::vector<lu::variant> &varia
 std::vector<bundle> bundles_for(const std::vector<lu::model::result> &results, const run_info &run);
 
 /**
+ * @brief Attachments in prose: "(dev 0, pasid 5, hwpt 1), ..." or "(none)".
+ * @param v the attachments
+ * @return the text.
+ * @context Any context.
+ */
+std::string attachments_text(const std::vector<lu::attachment> &v);
+
+/**
  * @brief One step as text, e.g. "attach(dev 0, pasid 1, hwpt 2)".
  * @param s the step
  * @return the text, at most about 50 columns.
