@@ -68,6 +68,13 @@ inline constexpr std::array<op, 10> all_ops{
 	op::preserve_device, op::unpreserve_device, op::unpreserve_iommufd, op::kexec, op::dma,
 };
 
+/**
+ * @brief The stable name of an operation (scenario files, JSON, traces).
+ * @param o the operation
+ * @context Any context; constexpr.
+ * @return the name ("attach", "preserve_device", ...); "?" for a value
+ * outside the enum.
+ */
 constexpr std::string_view name(op o)
 {
 	switch (o) {
@@ -85,6 +92,12 @@ constexpr std::string_view name(op o)
 	return "?";
 }
 
+/**
+ * @brief The operation with a given stable name (inverse of name(op)).
+ * @param s the name
+ * @context Any context; constexpr.
+ * @return the operation; std::nullopt if @p s names none.
+ */
 constexpr std::optional<op> parse_op(std::string_view s)
 {
 	for (op o : all_ops)

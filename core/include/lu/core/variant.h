@@ -86,6 +86,13 @@ inline constexpr std::array<preset, 6> presets{{
 	{"full", {policy::full, freeze::busy, vfio_gate::always}, "a kernel that preserves PASIDs"},
 }};
 
+/**
+ * @brief The stable name of a PASID policy (command line, JSON, scenarios).
+ * @param p the policy
+ * @context Any context; constexpr.
+ * @return "silent-drop", "reject", "ack-flag" or "full"; "?" for a value
+ * outside the enum.
+ */
 constexpr std::string_view name(policy p)
 {
 	switch (p) {
@@ -97,11 +104,23 @@ constexpr std::string_view name(policy p)
 	return "?";
 }
 
+/**
+ * @brief The stable name of a freeze knob.
+ * @param f the knob
+ * @context Any context; constexpr.
+ * @return "allowed" or "busy".
+ */
 constexpr std::string_view name(freeze f)
 {
 	return f == freeze::allowed ? "allowed" : "busy";
 }
 
+/**
+ * @brief The stable name of a vfio gate.
+ * @param g the gate
+ * @context Any context; constexpr.
+ * @return "rid-only" or "always".
+ */
 constexpr std::string_view name(vfio_gate g)
 {
 	return g == vfio_gate::rid_only ? "rid-only" : "always";
@@ -121,6 +140,12 @@ constexpr std::string_view name(const variant &v)
 	return "custom";
 }
 
+/**
+ * @brief The policy with a given stable name (inverse of name(policy)).
+ * @param s the name
+ * @context Any context; constexpr.
+ * @return the policy; std::nullopt if @p s names none.
+ */
 constexpr std::optional<policy> parse_policy(std::string_view s)
 {
 	for (auto p : {policy::silent_drop, policy::reject, policy::ack_flag, policy::full})
@@ -129,6 +154,12 @@ constexpr std::optional<policy> parse_policy(std::string_view s)
 	return std::nullopt;
 }
 
+/**
+ * @brief The freeze knob with a given stable name (inverse of name(freeze)).
+ * @param s the name
+ * @context Any context; constexpr.
+ * @return the knob; std::nullopt if @p s names none.
+ */
 constexpr std::optional<freeze> parse_freeze(std::string_view s)
 {
 	for (auto f : {freeze::allowed, freeze::busy})
@@ -137,6 +168,12 @@ constexpr std::optional<freeze> parse_freeze(std::string_view s)
 	return std::nullopt;
 }
 
+/**
+ * @brief The vfio gate with a given stable name (inverse of name(vfio_gate)).
+ * @param s the name
+ * @context Any context; constexpr.
+ * @return the gate; std::nullopt if @p s names none.
+ */
 constexpr std::optional<vfio_gate> parse_vfio_gate(std::string_view s)
 {
 	for (auto g : {vfio_gate::rid_only, vfio_gate::always})
@@ -145,6 +182,14 @@ constexpr std::optional<vfio_gate> parse_vfio_gate(std::string_view s)
 	return std::nullopt;
 }
 
+/**
+ * @brief The variant of a preset, by name.
+ * @param s the preset's name ("v1", "v2", "doc-only", "reject", "ack-flag",
+ * "full")
+ * @context Any context; constexpr.
+ * @return the preset's variant; std::nullopt if @p s names no preset
+ * ("custom" included).
+ */
 constexpr std::optional<variant> find_preset(std::string_view s)
 {
 	for (const auto &p : presets)

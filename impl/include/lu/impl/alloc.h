@@ -64,8 +64,10 @@ void fail_nth_set(std::uint64_t nth) noexcept;
 [[nodiscard]] alloc_stats alloc_stats_get() noexcept;
 
 /**
- * @brief Typed helpers: construct and destroy a T with counted memory.
- * @return nullptr on (injected) allocation failure.
+ * @brief Construct a T in counted, zeroed memory (kzalloc() plus a constructor).
+ * @param args Arguments of T's constructor (which must not throw).
+ * @context Allocates: one lu_kzalloc(), which fail_nth_set() can fail.
+ * @return The new object; nullptr on (injected) allocation failure.
  */
 template <typename T, typename... Args>
 [[nodiscard]] T *lu_new(Args &&...args) noexcept
@@ -74,6 +76,11 @@ template <typename T, typename... Args>
 	return p ? new (p) T(static_cast<Args &&>(args)...) : nullptr;
 }
 
+/**
+ * @brief Destroy and free an object from lu_new() (kfree(), NULL allowed).
+ * @param p Object, or nullptr (then nothing happens).
+ * @context Any context; never fails.
+ */
 template <typename T>
 void lu_delete(T *p) noexcept
 {

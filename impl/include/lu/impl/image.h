@@ -70,6 +70,10 @@ public:
 	image_writer() = default;
 	image_writer(const image_writer &) = delete;
 	image_writer &operator=(const image_writer &) = delete;
+	/**
+	 * @brief Free the buffer of an unfinished writer (finish() hands it on).
+	 * @context Any context.
+	 */
 	~image_writer();
 
 	/**
@@ -80,12 +84,19 @@ public:
 	 */
 	[[nodiscard]] int begin(const lu_img_counts &counts) noexcept;
 
-	/** @brief Append an iommu record. @return its index. */
+	/**
+	 * @brief Append an iommu record.
+	 * @context Any context; never allocates (begin() did).  A record beyond
+	 * begin()'s count is a sticky error (finish() returns -EFAULT).
+	 * @return its index; LU_IMG_NONE on that error.
+	 */
 	std::uint32_t add_iommu(std::uint32_t ref_count, std::uint64_t token, std::uint64_t root_table) noexcept;
 
 	/**
-	 * @brief Append a hwpt record (@p parent_idx LU_IMG_NONE for paging). @return its index.
-	 * @context Allocates; a failure is sticky (checked once at the end).
+	 * @brief Append a hwpt record (@p parent_idx LU_IMG_NONE for paging).
+	 * @context Any context; never allocates (begin() did).  A record beyond
+	 * begin()'s count is a sticky error (finish() returns -EFAULT).
+	 * @return its index; LU_IMG_NONE on that error.
 	 */
 	std::uint32_t add_hwpt(std::uint32_t flags, std::uint32_t hwpt_id, std::uint32_t parent_idx,
 			       std::uint64_t token) noexcept;
@@ -93,14 +104,18 @@ public:
 	/**
 	 * @brief Append a device record; idx and pasid_first are set here, the
 	 * rest comes from @p dev. Its @c nr_pasids add_pasid() calls follow.
-	 * @return its index.
-	 * @context Allocates; a failure is sticky (checked once at the end).
+	 * @context Any context; never allocates (begin() did).  A record beyond
+	 * begin()'s count, or one whose PASIDs overflow it, or one added before
+	 * the previous device's PASIDs are all written, is a sticky error
+	 * (finish() returns -EFAULT).
+	 * @return its index; LU_IMG_NONE on that error.
 	 */
 	std::uint32_t add_device(const lu_img_device &dev) noexcept;
 
 	/**
 	 * @brief Append a PASID entry of the last device added.
-	 * @context Allocates; a failure is sticky (checked once at the end).
+	 * @context Any context; never allocates (begin() did).  An entry beyond
+	 * that device's nr_pasids is a sticky error (finish() returns -EFAULT).
 	 */
 	void add_pasid(std::uint32_t pasid, std::uint32_t hwpt_idx) noexcept
 	{

@@ -71,6 +71,10 @@ struct machine_state {
 class machine;
 /** @brief Frees a machine (lu_delete). */
 struct machine_deleter {
+	/**
+	 * @brief Destroy and free @p m (nullptr allowed).
+	 * @context Any context; never fails.
+	 */
 	void operator()(machine *m) const noexcept;
 };
 /** @brief An owned machine. */
@@ -91,6 +95,11 @@ public:
 
 	machine(const machine &) = delete;
 	machine &operator=(const machine &) = delete;
+	/**
+	 * @brief Close the session (unpreserving what is still preserved), free
+	 * both kernels' objects and the image.
+	 * @context Any context; never fails.
+	 */
 	~machine();
 
 	/**
@@ -103,32 +112,80 @@ public:
 	 */
 	[[nodiscard]] int run(const lu::step &s) noexcept;
 
-	/** @brief kexec returned 0. */
+	/**
+	 * @brief Whether the update happened.
+	 * @context Any context.
+	 * @return true once a kexec step returned 0.
+	 */
 	[[nodiscard]] bool kexeced() const noexcept { return kexeced_; }
 
-	/** @brief Every (dev, pasid, hwpt) attached at kexec (empty before kexec), sorted. */
+	/**
+	 * @brief Every (dev, pasid, hwpt) attached at kexec, sorted.
+	 * @context Allocates with new (std::bad_alloc; not counted by fail_nth).
+	 * @return the attachments; empty before kexec.
+	 */
 	[[nodiscard]] std::vector<lu::attachment> at_kexec() const;
 
-	/** @brief Every (dev, pasid, hwpt) the new kernel translates (empty before kexec), sorted. */
+	/**
+	 * @brief Every (dev, pasid, hwpt) the new kernel translates, sorted.
+	 * @context Allocates with new (std::bad_alloc; not counted by fail_nth).
+	 * @return the attachments; empty before kexec.
+	 */
 	[[nodiscard]] std::vector<lu::attachment> restored() const;
 
-	/** @brief The image kexec produced (empty before kexec). */
+	/**
+	 * @brief The hand-over image kexec produced.
+	 * @context Any context; valid until the machine is destroyed.
+	 * @return its bytes; empty before kexec.
+	 */
 	[[nodiscard]] std::span<const std::uint8_t> image() const noexcept { return {img_.data, img_.size}; }
 
-	/** @brief The old kernel's state now. */
+	/**
+	 * @brief The old kernel's state now.
+	 * @context Allocates with new (std::bad_alloc; not counted by fail_nth).
+	 * @return attachments, hwpts, preserve counts and session files.
+	 */
 	[[nodiscard]] machine_state snapshot() const;
 
-	/** @brief The variant it runs. */
+	/**
+	 * @brief The variant it runs.
+	 * @context Any context.
+	 * @return the variant create() was given.
+	 */
 	[[nodiscard]] lu::variant variant() const noexcept { return ictx_.variant; }
 
-	/** @brief The objects, for white-box tests. */
+	/**
+	 * @brief The old kernel's iommufd, for white-box tests.
+	 * @context Any context.
+	 * @return the context (never NULL).
+	 */
 	[[nodiscard]] iommufd_ctx *ictx() noexcept { return &ictx_; }
+	/**
+	 * @brief The LUO session, for white-box tests.
+	 * @context Any context.
+	 * @return the session (never NULL).
+	 */
 	[[nodiscard]] luo_session *session() noexcept { return &session_; }
+	/**
+	 * @brief The new kernel (restored state), for white-box tests.
+	 * @context Any context.
+	 * @return the new kernel (never NULL; empty before kexec).
+	 */
 	[[nodiscard]] new_kernel *next_kernel() noexcept { return &nk_; }
+	/**
+	 * @brief A bound device by config index, for white-box tests.
+	 * @context Any context.
+	 * @return the iommufd_device; nullptr if @p dev is outside the config.
+	 */
 	[[nodiscard]] iommufd_device *device(std::uint32_t dev) noexcept
 	{
 		return dev < nr_devices_ ? vdevs_[dev].idev : nullptr;
 	}
+	/**
+	 * @brief A hwpt by config index, for white-box tests.
+	 * @context Any context.
+	 * @return the hwpt; nullptr if @p h is outside the config.
+	 */
 	[[nodiscard]] iommufd_hw_pagetable *hwpt(std::uint32_t h) noexcept
 	{
 		return h < nr_hwpts_ ? hwpts_[h] : nullptr;
@@ -166,6 +223,7 @@ private:
  * @param nr_pasids how many PASIDs (1..nr_pasids) are attached.
  * @param cfg set to the configuration.
  * @param steps set to the trace.
+ * @context Allocates with new (std::bad_alloc; not counted by fail_nth).
  */
 void example_trace(std::uint32_t nr_pasids, lu::config *cfg, std::vector<lu::step> *steps);
 

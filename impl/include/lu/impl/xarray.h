@@ -83,7 +83,12 @@ inline constexpr gfp_t GFP_KERNEL = __GFP_DIRECT_RECLAIM | __GFP_KSWAPD_RECLAIM 
 				    __GFP_FS; /**< may sleep */
 inline constexpr gfp_t GFP_KERNEL_ACCOUNT = GFP_KERNEL | __GFP_ACCOUNT; /**< iommufd's choice */
 
-/** @brief Whether @p gfp allows the allocator to sleep (kernel's gfpflags_allow_blocking()). */
+/**
+ * @brief Is this allocation allowed to block (kernel's gfpflags_allow_blocking())?
+ * @param gfp Memory allocation flags.
+ * @context Any context.
+ * @return true if @p gfp has __GFP_DIRECT_RECLAIM, so the allocator may sleep.
+ */
 constexpr bool gfpflags_allow_blocking(gfp_t gfp) noexcept
 {
 	return (gfp & __GFP_DIRECT_RECLAIM) != 0;
@@ -128,9 +133,15 @@ inline bool xa_is_value(const void *entry) noexcept
 }
 
 /**
- * @brief Create a tagged pointer (tag 0..3).
+ * @brief Create an XArray entry for a tagged pointer.
  * @param p Plain pointer (4-byte aligned).
  * @param tag Tag value (0, 1 or 3).
+ *
+ * Three tags are available (0, 1 and 3); they are distinct from the
+ * xa_mark_t as they are not replicated up through the array and cannot be
+ * searched for.
+ *
+ * @context Any context.
  * @return An XArray entry.
  */
 inline void *xa_tag_pointer(void *p, unsigned long tag) noexcept
@@ -138,34 +149,62 @@ inline void *xa_tag_pointer(void *p, unsigned long tag) noexcept
 	return reinterpret_cast<void *>(reinterpret_cast<unsigned long>(p) | tag);
 }
 
-/** @brief Strip the tag of a tagged pointer. @return The plain pointer. */
+/**
+ * @brief Turn an XArray entry into a plain pointer.
+ * @param entry XArray entry (a tagged pointer).
+ * @context Any context.
+ * @return A pointer: @p entry with its tag cleared.
+ */
 inline void *xa_untag_pointer(void *entry) noexcept
 {
 	return reinterpret_cast<void *>(reinterpret_cast<unsigned long>(entry) & ~3UL);
 }
 
-/** @brief The tag of a tagged pointer. @return 0..3. */
+/**
+ * @brief Get the tag stored in an XArray entry.
+ * @param entry XArray entry (a tagged pointer).
+ * @context Any context.
+ * @return A tag (0..3).
+ */
 inline unsigned int xa_pointer_tag(void *entry) noexcept
 {
 	return static_cast<unsigned int>(reinterpret_cast<unsigned long>(entry) & 3UL);
 }
 
-/*
- * xa_mk_internal() - Create an internal entry.  Internal entries are used
- * for a number of purposes; they are never returned by the normal API.
+/**
+ * @brief Create an internal entry.
+ * @param v Value to turn into an internal entry.
+ *
+ * Internal entries are used for sibling entries (0-62), the retry entry
+ * (256), the zero entry (257), errnos (negative) and node pointers; the
+ * normal API never returns one but for an errno.
+ *
+ * @context Any context.
+ * @return An XArray internal entry corresponding to this value.
  */
 inline void *xa_mk_internal(unsigned long v) noexcept
 {
 	return reinterpret_cast<void *>((v << 2) | 2);
 }
 
-/* xa_to_internal() - Extract the value from an internal entry (signed). */
+/**
+ * @brief Extract the value from an internal entry.
+ * @param entry XArray entry.
+ * @context Any context.
+ * @return The value which was stored in the internal entry (signed, so
+ * that an errno comes back negative; the kernel's is unsigned).
+ */
 inline long xa_to_internal(const void *entry) noexcept
 {
 	return static_cast<long>(reinterpret_cast<unsigned long>(entry)) >> 2;
 }
 
-/** @brief Is the entry an internal entry? */
+/**
+ * @brief Is the entry an internal entry?
+ * @param entry XArray entry.
+ * @context Any context.
+ * @return true if the entry is an internal entry.
+ */
 inline bool xa_is_internal(const void *entry) noexcept
 {
 	return (reinterpret_cast<unsigned long>(entry) & 3) == 2;
@@ -176,19 +215,39 @@ inline bool xa_is_internal(const void *entry) noexcept
 /** Placeholder an RCU walker must retry; never seen in a live tree here. */
 #define XA_RETRY_ENTRY (::lu::impl::xa_mk_internal(256))
 
-/** @brief Is the entry a zero (reserved) entry? */
+/**
+ * @brief Is the entry a zero entry?
+ * @param entry Entry retrieved from the XArray.
+ *
+ * The normal API returns NULL as the contents of a slot containing a zero
+ * entry; only the advanced API sees zero entries.
+ *
+ * @context Any context.
+ * @return true if the entry is a zero (reserved) entry.
+ */
 inline bool xa_is_zero(const void *entry) noexcept
 {
 	return entry == XA_ZERO_ENTRY;
 }
 
-/** @brief Is the entry a retry entry? */
+/**
+ * @brief Is the entry a retry entry?
+ * @param entry Entry retrieved from the XArray.
+ * @context Any context.
+ * @return true if the entry is a retry entry.
+ */
 inline bool xa_is_retry(const void *entry) noexcept
 {
 	return entry == XA_RETRY_ENTRY;
 }
 
-/** @brief Is the entry an internal entry reserved for the advanced API (sibling or retry)? */
+/**
+ * @brief Is the entry only permitted for the advanced API?
+ * @param entry Entry to be stored in the XArray.
+ * @context Any context.
+ * @return true if the entry (a sibling or retry entry) cannot be stored by
+ * the normal API, which then fails with -EINVAL.
+ */
 inline bool xa_is_advanced(const void *entry) noexcept
 {
 	return xa_is_internal(entry) &&
@@ -239,7 +298,12 @@ inline constexpr unsigned XA_FLAGS_TRACK_FREE = 4u;    /**< keep XA_FREE_MARK up
 inline constexpr unsigned XA_FLAGS_ZERO_BUSY = 8u;     /**< index 0 is never allocated */
 inline constexpr unsigned XA_FLAGS_ALLOC_WRAPPED = 16u; /**< xa_alloc_cyclic() wrapped */
 inline constexpr unsigned XA_FLAGS_ACCOUNT = 32u;      /**< memcg accounting (no-op here) */
-/** The xarray-wide copy of @p mark (set iff some entry carries it). */
+/**
+ * @brief The xa_flags bit that holds the xarray-wide copy of a mark.
+ * @param mark Mark number.
+ * @context Any context; constexpr.
+ * @return The bit of xa_flags that is set iff some entry carries @p mark.
+ */
 constexpr unsigned XA_FLAGS_MARK(xa_mark_t mark) noexcept
 {
 	return 1u << (__GFP_BITS_SHIFT + mark);
@@ -333,15 +397,34 @@ struct xa_node {
 };
 static_assert(sizeof(xa_node) == 576, "struct xa_node must keep the kernel's 64-bit layout");
 
-/* Private: node <-> entry */
+/**
+ * @brief Private: is the entry a pointer to a node?
+ * @param entry XArray entry.
+ * @context Any context.
+ * @return true if @p entry is an internal entry above 4096: not a sibling,
+ * retry or zero entry.  (An errno entry would pass too, but errnos are only
+ * returned, never stored in a slot.)
+ */
 inline bool xa_is_node(const void *entry) noexcept
 {
 	return xa_is_internal(entry) && reinterpret_cast<unsigned long>(entry) > 4096;
 }
+/**
+ * @brief Private: the node an entry points to.
+ * @param entry XArray entry for which xa_is_node() holds.
+ * @context Any context.
+ * @return The node, untagged.
+ */
 inline xa_node *xa_to_node(const void *entry) noexcept
 {
 	return reinterpret_cast<xa_node *>(reinterpret_cast<unsigned long>(entry) - 2);
 }
+/**
+ * @brief Private: tag a node pointer as an internal entry.
+ * @param node Node.
+ * @context Any context.
+ * @return @p node | 2, the entry that a parent slot or xa_head holds.
+ */
 inline void *xa_mk_node(const xa_node *node) noexcept
 {
 	return reinterpret_cast<void *>(reinterpret_cast<unsigned long>(node) | 2);
@@ -350,16 +433,33 @@ inline void *xa_mk_node(const xa_node *node) noexcept
 /** Multi-index entries are not built (kernel: CONFIG_XARRAY_MULTI=n). */
 inline constexpr bool CONFIG_XARRAY_MULTI = false;
 
-/* Private: sibling entries (never created while CONFIG_XARRAY_MULTI is off) */
+/**
+ * @brief Private: create a sibling entry (never stored while CONFIG_XARRAY_MULTI is off).
+ * @param offset Offset of the canonical slot in the node.
+ * @context Any context.
+ * @return The internal entry for @p offset.
+ */
 inline void *xa_mk_sibling(unsigned int offset) noexcept
 {
 	return xa_mk_internal(offset);
 }
+/**
+ * @brief Private: the canonical slot a sibling entry refers to.
+ * @param entry Sibling entry.
+ * @context Any context.
+ * @return The offset stored in @p entry.
+ */
 inline unsigned long xa_to_sibling(const void *entry) noexcept
 {
 	return static_cast<unsigned long>(xa_to_internal(entry));
 }
-/** @brief Is the entry a sibling entry (always false: no multi-index entries)? */
+/**
+ * @brief Is the entry a sibling entry?
+ * @param entry Entry retrieved from the XArray.
+ * @context Any context.
+ * @return true if the entry is a sibling entry; always false here, as
+ * multi-index entries are not built (CONFIG_XARRAY_MULTI=n).
+ */
 inline bool xa_is_sibling(const void *entry) noexcept
 {
 	return CONFIG_XARRAY_MULTI && xa_is_internal(entry) &&
@@ -367,33 +467,120 @@ inline bool xa_is_sibling(const void *entry) noexcept
 		       reinterpret_cast<unsigned long>(xa_mk_sibling(XA_CHUNK_SIZE - 1));
 }
 
-/* Private accessors; the _locked variants are the same without RCU. */
-inline void *xa_head(const xarray *xa) noexcept { return xa->xa_head; }
-inline void *xa_head_locked(const xarray *xa) noexcept { return xa->xa_head; }
-inline void *xa_entry(const xarray *, const xa_node *node, unsigned int offset) noexcept
-{
-	return node->slots[offset];
-}
-inline void *xa_entry_locked(const xarray *, const xa_node *node, unsigned int offset) noexcept
-{
-	return node->slots[offset];
-}
-inline xa_node *xa_parent(const xarray *, const xa_node *node) noexcept { return node->parent; }
-inline xa_node *xa_parent_locked(const xarray *, const xa_node *node) noexcept { return node->parent; }
+/*
+ * Private accessors.  In the kernel the plain ones are
+ * rcu_dereference_check() and the _locked ones rcu_dereference_protected();
+ * without RCU both are plain loads here.
+ */
 
-/** @brief Whether any entry in @p xa has @p mark (the xarray-wide copy). */
+/**
+ * @brief Private: the head of the tree.
+ * @param xa XArray.
+ * @context Any context.  The kernel wants the RCU lock or the xa_lock.
+ * @return NULL, the entry at index 0, or a node entry.
+ */
+inline void *xa_head(const xarray *xa) noexcept { return xa->xa_head; }
+/**
+ * @brief Private: the head of the tree, with the xa_lock held.
+ * @param xa XArray.
+ * @context Any context.  The kernel wants the xa_lock held.
+ * @return As xa_head().
+ */
+inline void *xa_head_locked(const xarray *xa) noexcept { return xa->xa_head; }
+/**
+ * @brief Private: the entry in one slot of a node.
+ * @param xa XArray (unused: the kernel's lockdep check).
+ * @param node Node.
+ * @param offset Slot offset (< XA_CHUNK_SIZE).
+ * @context Any context.  The kernel wants the RCU lock or the xa_lock.
+ * @return The slot's entry, internal entries included.
+ */
+inline void *xa_entry([[maybe_unused]] const xarray *xa, const xa_node *node, unsigned int offset) noexcept
+{
+	return node->slots[offset];
+}
+/**
+ * @brief Private: the entry in one slot of a node, with the xa_lock held.
+ * @param xa XArray (unused: the kernel's lockdep check).
+ * @param node Node.
+ * @param offset Slot offset (< XA_CHUNK_SIZE).
+ * @context Any context.  The kernel wants the xa_lock held.
+ * @return As xa_entry().
+ */
+inline void *xa_entry_locked([[maybe_unused]] const xarray *xa, const xa_node *node, unsigned int offset) noexcept
+{
+	return node->slots[offset];
+}
+/**
+ * @brief Private: the parent of a node.
+ * @param xa XArray (unused: the kernel's lockdep check).
+ * @param node Node.
+ * @context Any context.  The kernel wants the RCU lock or the xa_lock.
+ * @return The parent node, or NULL at the top of the tree.
+ */
+inline xa_node *xa_parent([[maybe_unused]] const xarray *xa, const xa_node *node) noexcept { return node->parent; }
+/**
+ * @brief Private: the parent of a node, with the xa_lock held.
+ * @param xa XArray (unused: the kernel's lockdep check).
+ * @param node Node.
+ * @context Any context.  The kernel wants the xa_lock held.
+ * @return As xa_parent().
+ */
+inline xa_node *xa_parent_locked([[maybe_unused]] const xarray *xa, const xa_node *node) noexcept { return node->parent; }
+
+/**
+ * @brief Inquire whether any entry in this array has a mark set.
+ * @param xa Array.
+ * @param mark Mark value.
+ * @context Any context.
+ * @return true if any entry has this mark set (the xarray-wide copy).
+ */
 inline bool xa_marked(const xarray *xa, xa_mark_t mark) noexcept
 {
 	return xa->xa_flags & XA_FLAGS_MARK(mark);
 }
 
-/* Locking: no-ops in this single-threaded port (see the file comment). */
-inline void xa_lock(xarray *) noexcept {}
-inline void xa_unlock(xarray *) noexcept {}
-inline void xa_lock_irq(xarray *) noexcept {}
-inline void xa_unlock_irq(xarray *) noexcept {}
-inline void xa_lock_bh(xarray *) noexcept {}
-inline void xa_unlock_bh(xarray *) noexcept {}
+/*
+ * Locking: no-ops in this single-threaded port (see the file comment).  The
+ * kernel's are macros around spin_lock() and friends on xa->xa_lock.
+ */
+
+/**
+ * @brief Take the xa_lock (a no-op here).
+ * @param xa XArray.
+ * @context Process or softirq context in the kernel (spin_lock()).
+ */
+inline void xa_lock([[maybe_unused]] xarray *xa) noexcept {}
+/**
+ * @brief Release the xa_lock (a no-op here).
+ * @param xa XArray.
+ * @context The caller holds the xa_lock.
+ */
+inline void xa_unlock([[maybe_unused]] xarray *xa) noexcept {}
+/**
+ * @brief Take the xa_lock, disabling interrupts (a no-op here).
+ * @param xa XArray.
+ * @context Process context in the kernel (spin_lock_irq()).
+ */
+inline void xa_lock_irq([[maybe_unused]] xarray *xa) noexcept {}
+/**
+ * @brief Release the xa_lock, enabling interrupts (a no-op here).
+ * @param xa XArray.
+ * @context The caller holds the xa_lock, taken with xa_lock_irq().
+ */
+inline void xa_unlock_irq([[maybe_unused]] xarray *xa) noexcept {}
+/**
+ * @brief Take the xa_lock, disabling softirqs (a no-op here).
+ * @param xa XArray.
+ * @context Process context in the kernel (spin_lock_bh()).
+ */
+inline void xa_lock_bh([[maybe_unused]] xarray *xa) noexcept {}
+/**
+ * @brief Release the xa_lock, enabling softirqs (a no-op here).
+ * @param xa XArray.
+ * @context The caller holds the xa_lock, taken with xa_lock_bh().
+ */
+inline void xa_unlock_bh([[maybe_unused]] xarray *xa) noexcept {}
 
 /* ------------------------------------------------------------------------ */
 /* Debugging                                                                */
@@ -404,9 +591,19 @@ inline void xa_unlock_bh(xarray *) noexcept {}
  * @context Any context.
  */
 void xa_dump(const xarray *xa) noexcept;
-/** @brief Print one node's header line (shift, count, values, marks) to stderr. */
+/**
+ * @brief Print one node's header line (shift, count, values, marks) to stderr.
+ * @param node Node (may be NULL).
+ * @context Any context.
+ */
 void xa_dump_node(const xa_node *node) noexcept;
-/** @brief Print "XA_BUG_ON(...) at file:line" and abort(). Never returns. */
+/**
+ * @brief Print "XA_BUG_ON(...) at file:line" and abort(); never returns.
+ * @param file Source file of the failed check.
+ * @param line Source line of the failed check.
+ * @param cond The failed condition, as text.
+ * @context Any context (the kernel's BUG()).
+ */
 [[noreturn]] void xa_bug(const char *file, int line, const char *cond) noexcept;
 
 #if !defined(NDEBUG) || defined(LU_XA_DEBUG)
@@ -681,7 +878,12 @@ enum class xa_find_mode : unsigned char { occupancy, kernel_scan };
  */
 void xa_set_find_mode(xa_find_mode mode) noexcept;
 
-/** @brief The calling thread's xa_find_mode. */
+/**
+ * @brief The calling thread's xa_find_mode.
+ * @context Per thread, like fail_nth_set().
+ * @return The mode last set with xa_set_find_mode(), xa_find_mode::occupancy
+ * by default.
+ */
 [[nodiscard]] xa_find_mode xa_get_find_mode() noexcept;
 
 /**
@@ -750,24 +952,103 @@ bool xa_get_mark(xarray *xa, unsigned long index, xa_mark_t mark) noexcept;
  */
 void xa_destroy(xarray *xa) noexcept;
 
-/* The __xa_* tier: the same functions "with xa_lock held" (locks are no-ops). */
-/** @brief xa_store() with the lock held. @return as xa_store(). */
+/*
+ * The __xa_* tier: versions of the normal API which require the caller to
+ * hold the xa_lock (locks are no-ops here, so each is its xa_* twin).
+ */
+
+/**
+ * @brief Store this entry in the XArray (xa_store() with the xa_lock held).
+ * @param xa XArray.
+ * @param index Index into array.
+ * @param entry New entry.
+ * @param gfp Memory allocation flags.
+ * @context Any context.  Expects xa_lock to be held on entry.  May release
+ * and reacquire xa_lock if @p gfp flags permit.
+ * @return The old entry at this index, xa_err(-EINVAL) for a sibling or
+ * retry entry, or xa_err(-ENOMEM) if memory allocation failed.
+ */
 void *__xa_store(xarray *xa, unsigned long index, void *entry, gfp_t gfp) noexcept;
-/** @brief xa_erase() with the lock held. @return as xa_erase(). */
+/**
+ * @brief Erase this entry from the XArray (xa_erase() with the xa_lock held).
+ * @param xa XArray.
+ * @param index Index of entry.
+ * @context Any context.  Expects xa_lock to be held on entry.
+ * @return The entry which used to be at this index.
+ */
 void *__xa_erase(xarray *xa, unsigned long index) noexcept;
-/** @brief xa_cmpxchg() with the lock held. @return as xa_cmpxchg(). */
+/**
+ * @brief Conditionally replace an entry (xa_cmpxchg() with the xa_lock held).
+ * @param xa XArray.
+ * @param index Index into array.
+ * @param old Old value to test against.
+ * @param entry New value to place in array.
+ * @param gfp Memory allocation flags.
+ * @context Any context.  Expects xa_lock to be held on entry.  May release
+ * and reacquire xa_lock if @p gfp flags permit.
+ * @return The old value at this index, xa_err(-EINVAL) for a sibling or
+ * retry entry, or xa_err(-ENOMEM) if memory allocation failed.
+ */
 void *__xa_cmpxchg(xarray *xa, unsigned long index, void *old, void *entry, gfp_t gfp) noexcept;
-/** @brief xa_insert() with the lock held. @return as xa_insert(). */
+/**
+ * @brief Store this entry unless another is present (xa_insert() with the xa_lock held).
+ * @param xa XArray.
+ * @param index Index into array.
+ * @param entry New entry.
+ * @param gfp Memory allocation flags.
+ * @context Any context.  Expects xa_lock to be held on entry.  May release
+ * and reacquire xa_lock if @p gfp flags permit.
+ * @return 0 if the store succeeded, -EBUSY if another entry (including a
+ * reserved one) was present, -EINVAL for a sibling or retry entry, or
+ * -ENOMEM if memory could not be allocated.
+ */
 [[nodiscard]] int __xa_insert(xarray *xa, unsigned long index, void *entry, gfp_t gfp) noexcept;
-/** @brief xa_alloc() with the lock held. @return as xa_alloc(). */
+/**
+ * @brief Find somewhere to store this entry (xa_alloc() with the xa_lock held).
+ * @param xa XArray (initialised with XA_FLAGS_ALLOC or XA_FLAGS_ALLOC1).
+ * @param id Pointer to ID; set only on success.
+ * @param entry New entry.
+ * @param limit Range of ID to allocate.
+ * @param gfp Memory allocation flags.
+ * @context Any context.  Expects xa_lock to be held on entry.  May release
+ * and reacquire xa_lock if @p gfp flags permit.
+ * @return 0 on success, -ENOMEM if memory could not be allocated, -EBUSY if
+ * there are no free entries in @p limit, or -EINVAL if @p xa does not track
+ * free entries or @p entry is a sibling or retry entry.
+ */
 [[nodiscard]] int __xa_alloc(xarray *xa, std::uint32_t *id, void *entry, xa_limit limit,
 			     gfp_t gfp) noexcept;
-/** @brief xa_alloc_cyclic() with the lock held. @return as xa_alloc_cyclic(). */
+/**
+ * @brief Find somewhere to store this entry, cyclically (xa_alloc_cyclic() with the xa_lock held).
+ * @param xa XArray (initialised with XA_FLAGS_ALLOC or XA_FLAGS_ALLOC1).
+ * @param id Pointer to ID.
+ * @param entry New entry.
+ * @param limit Range of allocated ID.
+ * @param next Pointer to next ID to allocate.
+ * @param gfp Memory allocation flags.
+ * @context Any context.  Expects xa_lock to be held on entry.  May release
+ * and reacquire xa_lock if @p gfp flags permit.
+ * @return 0 if the allocation succeeded without wrapping, 1 if it succeeded
+ * after wrapping, -ENOMEM if memory could not be allocated, -EBUSY if there
+ * are no free entries in @p limit, or -EINVAL as __xa_alloc().
+ */
 [[nodiscard]] int __xa_alloc_cyclic(xarray *xa, std::uint32_t *id, void *entry, xa_limit limit,
 				    std::uint32_t *next, gfp_t gfp) noexcept;
-/** @brief xa_set_mark() with the lock held. */
+/**
+ * @brief Set this mark on this entry (xa_set_mark() with the xa_lock held).
+ * @param xa XArray.
+ * @param index Index of entry.
+ * @param mark Mark number.
+ * @context Any context.  Expects xa_lock to be held on entry.
+ */
 void __xa_set_mark(xarray *xa, unsigned long index, xa_mark_t mark) noexcept;
-/** @brief xa_clear_mark() with the lock held. */
+/**
+ * @brief Clear this mark on this entry (xa_clear_mark() with the xa_lock held).
+ * @param xa XArray.
+ * @param index Index of entry.
+ * @param mark Mark number.
+ * @context Any context.  Expects xa_lock to be held on entry.
+ */
 void __xa_clear_mark(xarray *xa, unsigned long index, xa_mark_t mark) noexcept;
 
 /**
@@ -833,14 +1114,27 @@ struct xa_state {
 				     .xa_node = XAS_RESTART, .xa_alloc = nullptr,       \
 				     .xa_update = nullptr, .xa_lru = nullptr}
 
-/* Locking of the advanced API: no-ops as well. */
-inline void xas_lock(xa_state *) noexcept {}
-inline void xas_unlock(xa_state *) noexcept {}
+/* Locking of the advanced API: no-ops as well (the kernel's xa_lock(xas->xa)). */
+
+/**
+ * @brief Take the xa_lock of the array @p xas walks (a no-op here).
+ * @param xas XArray operation state.
+ * @context Process or softirq context in the kernel (spin_lock()).
+ */
+inline void xas_lock([[maybe_unused]] xa_state *xas) noexcept {}
+/**
+ * @brief Release the xa_lock of the array @p xas walks (a no-op here).
+ * @param xas XArray operation state.
+ * @context The caller holds the xa_lock.
+ */
+inline void xas_unlock([[maybe_unused]] xa_state *xas) noexcept {}
 
 /**
  * @brief Return an errno stored in the xa_state.
  * @param xas XArray operation state.
- * @return 0 if no error has been noted, or a negative errno.
+ * @context Any context.
+ * @return 0 if no error has been noted, or a negative errno (-ENOMEM,
+ * -EINVAL, -EBUSY, ...) if one has.
  */
 inline int xas_error(const xa_state *xas) noexcept
 {
@@ -853,39 +1147,72 @@ inline int xas_error(const xa_state *xas) noexcept
  * @param err Negative error number.
  *
  * Only call this function with a negative @p err; zero or positive errors
- * will probably not behave the way you think they should.
+ * will probably not behave the way you think they should.  If you want to
+ * clear the error from an xa_state, use xas_reset().
+ *
+ * @context Any context.
  */
 inline void xas_set_err(xa_state *xas, long err) noexcept
 {
 	xas->xa_node = XA_ERROR(err);
 }
 
-/** @brief Is the xas in a retry or error state? */
+/**
+ * @brief Is the xas in a retry or error state?
+ * @param xas XArray operation state.
+ * @context Any context.
+ * @return true if the xas cannot be used for operations.
+ */
 inline bool xas_invalid(const xa_state *xas) noexcept
 {
 	return reinterpret_cast<unsigned long>(xas->xa_node) & 3;
 }
-/** @brief Is the xas a valid cursor into the array? */
+/**
+ * @brief Is the xas a valid cursor into the array?
+ * @param xas XArray operation state.
+ * @context Any context.
+ * @return true if the xas can be used for operations.
+ */
 inline bool xas_valid(const xa_state *xas) noexcept
 {
 	return !xas_invalid(xas);
 }
-/** @brief Is the xas pointing to a node? */
+/**
+ * @brief Does the xas point to a node?
+ * @param xas XArray operation state.
+ * @context Any context.
+ * @return true if the xas currently references a node.
+ */
 inline bool xas_is_node(const xa_state *xas) noexcept
 {
 	return xas_valid(xas) && xas->xa_node;
 }
-/* True if the pointer is something other than a node */
+/**
+ * @brief Private: is the xa_node value something other than a node?
+ * @param node An xa_state's xa_node.
+ * @context Any context.
+ * @return true for NULL (the head), XAS_BOUNDS, XAS_RESTART or an error.
+ */
 inline bool xas_not_node(const xa_node *node) noexcept
 {
 	return (reinterpret_cast<unsigned long>(node) & 3) || !node;
 }
-/* True if the node represents RESTART or an error */
+/**
+ * @brief Private: does the xa_node value represent RESTART or an error?
+ * @param node An xa_state's xa_node.
+ * @context Any context.
+ * @return true for XAS_RESTART or XA_ERROR(err).
+ */
 inline bool xas_frozen(const xa_node *node) noexcept
 {
 	return reinterpret_cast<unsigned long>(node) & 2;
 }
-/* True if the node represents head-of-tree, RESTART or BOUNDS */
+/**
+ * @brief Private: does the xa_node value represent head-of-tree, RESTART or BOUNDS?
+ * @param node An xa_state's xa_node.
+ * @context Any context.
+ * @return true for NULL, XAS_BOUNDS or XAS_RESTART.
+ */
 inline bool xas_top(const xa_node *node) noexcept
 {
 	return reinterpret_cast<unsigned long>(node) <= 3UL;
@@ -896,7 +1223,10 @@ inline bool xas_top(const xa_node *node) noexcept
  * @param xas XArray operation state.
  *
  * Resets the error or walk state of the @p xas so future walks of the
- * array will start from the root.
+ * array will start from the root.  Use this if you have dropped the
+ * xarray lock and want to reuse the xa_state.
+ *
+ * @context Any context.
  */
 inline void xas_reset(xa_state *xas) noexcept
 {
@@ -907,6 +1237,12 @@ inline void xas_reset(xa_state *xas) noexcept
  * @brief Set up XArray operation state for a different index.
  * @param xas XArray operation state.
  * @param index New index into the XArray.
+ *
+ * Move the operation state to refer to a different index.  This will have
+ * the effect of starting a walk from the top; see xas_next() to move to an
+ * adjacent index.
+ *
+ * @context Any context.
  */
 inline void xas_set(xa_state *xas, unsigned long index) noexcept
 {
@@ -918,6 +1254,12 @@ inline void xas_set(xa_state *xas, unsigned long index) noexcept
  * @brief Retry the operation if appropriate.
  * @param xas XArray operation state.
  * @param entry Entry from xarray.
+ *
+ * The advanced functions may sometimes return an internal entry, such as a
+ * retry entry or a zero entry.  This function sets up the @p xas to restart
+ * the walk from the head of the array if needed.
+ *
+ * @context Any context.
  * @return true if the operation needs to be retried: for a zero entry
  * (skip it) or a retry entry (the walk is reset).
  */
@@ -1014,15 +1356,45 @@ void *xas_find_marked(xa_state *xas, unsigned long max, xa_mark_t mark) noexcept
  * @brief Returns the state of this mark.
  * @param xas XArray operation state.
  * @param mark Mark number.
+ * @context Any context.  The caller should hold the xa_lock or the RCU lock.
  * @return true if the mark is set, false if the mark is clear or @p xas is
  * in an error state.
  */
 bool xas_get_mark(const xa_state *xas, xa_mark_t mark) noexcept;
-/** @brief Set the mark on this entry and its parents (no-op if @p xas is invalid). */
+/**
+ * @brief Sets the mark on this entry and its parents.
+ * @param xas XArray operation state.
+ * @param mark Mark number.
+ *
+ * Sets the specified mark on this entry, and walks up the tree setting it
+ * on all the ancestor entries.  Does nothing if @p xas has not been walked
+ * to an entry, or is in an error state.
+ *
+ * @context Any context.  The caller should hold the xa_lock.
+ */
 void xas_set_mark(const xa_state *xas, xa_mark_t mark) noexcept;
-/** @brief Clear the mark on this entry and, where no other entry has it, its parents. */
+/**
+ * @brief Clears the mark on this entry and its parents.
+ * @param xas XArray operation state.
+ * @param mark Mark number.
+ *
+ * Clears the mark on this entry, and walks back to the head, clearing it
+ * on each ancestor entry that no longer has a child with the mark.  Does
+ * nothing if @p xas has not been walked to an entry, or is in an error
+ * state.
+ *
+ * @context Any context.  The caller should hold the xa_lock.
+ */
 void xas_clear_mark(const xa_state *xas, xa_mark_t mark) noexcept;
-/** @brief Initialise all marks for the entry: set XA_FREE_MARK if tracking free, clear the rest. */
+/**
+ * @brief Initialise all marks for the entry.
+ * @param xas XArray operation state.
+ *
+ * If the array tracks free entries (XA_FLAGS_TRACK_FREE), sets
+ * XA_FREE_MARK on the entry; every other mark is cleared.
+ *
+ * @context Any context.  The caller should hold the xa_lock.
+ */
 void xas_init_marks(const xa_state *xas) noexcept;
 
 /**
@@ -1030,18 +1402,41 @@ void xas_init_marks(const xa_state *xas) noexcept;
  * @param xas XArray operation state.
  *
  * Resets @p xas so that the next iteration of the loop restarts from the
- * root at the index after the current one.
+ * root at the index after the current one.  Only works for forward
+ * iteration.
+ *
+ * @context Any context.  Call it before dropping the xa_lock or the RCU
+ * lock.
  */
 void xas_pause(xa_state *xas) noexcept;
 
-/* Helpers for xas_next() / xas_prev(): the out-of-line slow paths. */
+/**
+ * @brief Private: the out-of-line slow path of xas_next().
+ * @param xas XArray operation state.
+ * @context Any context.  The caller should hold the xa_lock or the RCU lock.
+ * @return As xas_next().
+ */
 void *__xas_next(xa_state *xas) noexcept;
+/**
+ * @brief Private: the out-of-line slow path of xas_prev().
+ * @param xas XArray operation state.
+ * @context Any context.  The caller should hold the xa_lock or the RCU lock.
+ * @return As xas_prev().
+ */
 void *__xas_prev(xa_state *xas) noexcept;
 
 /**
  * @brief Move state to next index.
  * @param xas XArray operation state.
- * @return The entry at the new index (NULL included).  Wraps to 0 after ULONG_MAX.
+ *
+ * If the @p xas was in an error state, it will remain in an error state
+ * and this function will return NULL.  If the @p xas has never been walked,
+ * it will have the effect of calling xas_load().  Otherwise one is added
+ * to the index and the state is walked to it.  Wraps to 0 after ULONG_MAX.
+ *
+ * @context Any context.  The caller should hold the xa_lock or the RCU lock.
+ * @return The entry at the new index.  This may be NULL or an internal
+ * entry.
  */
 inline void *xas_next(xa_state *xas) noexcept
 {
@@ -1058,7 +1453,13 @@ inline void *xas_next(xa_state *xas) noexcept
 /**
  * @brief Move iterator to previous index.
  * @param xas XArray operation state.
- * @return The entry at the new index (NULL included).  Wraps to ULONG_MAX before 0.
+ *
+ * As xas_next(), but one is subtracted from the index.  Wraps to ULONG_MAX
+ * before 0.
+ *
+ * @context Any context.  The caller should hold the xa_lock or the RCU lock.
+ * @return The entry at the new index.  This may be NULL or an internal
+ * entry.
  */
 inline void *xas_prev(xa_state *xas) noexcept
 {
@@ -1080,6 +1481,7 @@ inline void *xas_prev(xa_state *xas) noexcept
  * The inline fast path of xas_for_each(): steps along a leaf node and
  * falls back to xas_find() at node boundaries or internal entries.
  *
+ * @context Any context.  The caller should hold the xa_lock or the RCU lock.
  * @return The next present entry after the one currently referred to by
  * @p xas, or NULL.
  */
@@ -1107,7 +1509,15 @@ inline void *xas_next_entry(xa_state *xas, unsigned long max) noexcept
 	return entry;
 }
 
-/* Private: the next set bit of @mark at or after xa_offset (+1 if @advance). */
+/**
+ * @brief Private: the next slot of the current node that carries a mark.
+ * @param xas XArray operation state (on a node).
+ * @param advance Start after xa_offset rather than at it.
+ * @param mark Mark number.
+ * @context Any context.  The caller should hold the xa_lock or the RCU lock.
+ * @return The offset of the first slot at or after xa_offset (+1 if
+ * @p advance) whose @p mark bit is set, or XA_CHUNK_SIZE if there is none.
+ */
 inline unsigned int xas_find_chunk(xa_state *xas, bool advance, xa_mark_t mark) noexcept
 {
 	const unsigned long *addr = xas->xa_node->marks[mark];
@@ -1128,6 +1538,11 @@ inline unsigned int xas_find_chunk(xa_state *xas, bool advance, xa_mark_t mark) 
  * @param xas XArray operation state.
  * @param max Highest index to return.
  * @param mark Mark to search for.
+ *
+ * The inline fast path of xas_for_each_marked(), equivalent to
+ * xas_find_marked(), which it calls for all the hard cases.
+ *
+ * @context Any context.  The caller should hold the xa_lock or the RCU lock.
  * @return The next marked entry after the one currently referred to by
  * @p xas, or NULL.
  */

@@ -30,6 +30,13 @@ enum class verdict : std::uint8_t {
 	error,          /**< the query could not be run */
 };
 
+/**
+ * @brief The stable name of a verdict (JSON "verdict", the text table).
+ * @param v the verdict
+ * @context Any context; constexpr.
+ * @return "proved", "counterexample", "unknown" or "error"; "?" for a value
+ * outside the enum.
+ */
 constexpr std::string_view name(verdict v)
 {
 	switch (v) {
@@ -93,11 +100,23 @@ inline constexpr std::array<property_info, 11> properties{{
 	 "a nested attachment of a preserved device is restored as its stage-2 parent"},
 }};
 
+/**
+ * @brief A property's stable id, kind, column label and message.
+ * @param p the property
+ * @context Any context; constexpr.
+ * @return its entry of @c properties (static storage).
+ */
 constexpr const property_info &info(property p)
 {
 	return properties[static_cast<std::size_t>(p)];
 }
 
+/**
+ * @brief The property with a given stable id (inverse of info(p).name).
+ * @param s the id, e.g. "no-silent-pasid-loss"
+ * @context Any context; constexpr.
+ * @return the property; std::nullopt if @p s names none.
+ */
 constexpr std::optional<property> parse_property(std::string_view s)
 {
 	for (const auto &p : properties)
@@ -114,6 +133,13 @@ enum class vacuity : std::uint8_t {
 	not_applicable, /**< no premise to check (a capability without witness, an error) */
 };
 
+/**
+ * @brief The stable name of a non-vacuity result (JSON "vacuity").
+ * @param v the result
+ * @context Any context; constexpr.
+ * @return "ok", "vacuous", "unknown" or "n/a"; "?" for a value outside the
+ * enum.
+ */
 constexpr std::string_view name(vacuity v)
 {
 	switch (v) {
@@ -182,8 +208,11 @@ struct prove_options {
 
 /**
  * @brief Check one property for one kernel variant.
+ * @param v the kernel variant
+ * @param p the property
+ * @param opt bounds, solver budget and seed
+ * @context Creates its own Z3 context; safe to call from several threads.
  * @return a result; never throws (a z3::exception becomes verdict::error).
- * Context: creates its own Z3 context; safe to call from several threads.
  */
 result prove(const lu::variant &v, property p, const prove_options &opt);
 

@@ -30,11 +30,19 @@ struct sim_result {
 /**
  * @brief A reusable simulator: one Z3 context, templates cached per
  * (variant, devices, hwpts, depth), one push/pop per run.
- * Context: not thread-safe; use one per thread.
+ * @context Not thread-safe; use one per thread.
  */
 class simulator {
 public:
+	/**
+	 * @brief Create the Z3 context; templates are built on first use.
+	 * @context Allocates; throws if the allocation or Z3 fails.
+	 */
 	simulator();
+	/**
+	 * @brief Free the Z3 context and every cached template.
+	 * @context Any context; on the thread that uses it.
+	 */
 	~simulator();
 	simulator(const simulator &) = delete;
 	simulator &operator=(const simulator &) = delete;
@@ -45,7 +53,7 @@ public:
 	 * ones (sorted, empty without kexec), as docs/semantics.md defines them;
 	 * or an error: a step names a device or hwpt the config lacks, a
 	 * max_pasids above 2^20, a nested hwpt without a paging parent.
-	 * Context: never throws.
+	 * @context Never throws; not thread-safe (one simulator per thread).
 	 */
 	sim_result run(const lu::config &cfg, const lu::variant &v, const std::vector<lu::step> &trace);
 

@@ -66,18 +66,25 @@ std::string describe_state_difference(const state_view &a, std::string_view a_na
 class backend {
 public:
 	virtual ~backend() = default;
-	/** @brief "impl" or "model". */
+	/**
+	 * @brief Which side this is.
+	 * @context Any context.
+	 * @return "impl" or "model".
+	 */
 	virtual std::string_view name() const = 0;
 	/**
 	 * @brief Run @p trace on a fresh machine of @p cfg under @p v.
+	 * @context Never throws; a failure to run is an error in the result.
 	 * @return the outcome (every return value, at_kexec, restored).
-	 * Context: never throws; a failure to run is an error in the result.
 	 */
 	virtual run_result run(const lu::config &cfg, const lu::variant &v,
 			       const std::vector<lu::step> &trace) const = 0;
 	/**
 	 * @brief The state after @p trace (before kexec it is the old kernel's),
 	 * if this side can show it.
+	 * @context Runs @p trace again on a fresh machine; allocates.
+	 * @return the state; std::nullopt if this side cannot show one (the
+	 * default) or the trace could not be run.
 	 */
 	virtual std::optional<state_view> state_after(const lu::config &, const lu::variant &,
 						      const std::vector<lu::step> &) const
@@ -93,12 +100,19 @@ public:
  */
 std::unique_ptr<backend> make_impl_backend();
 
+/** @brief How the model backend runs the model's transition relation. */
+enum class model_engine {
+	evaluator, /**< lu::model::evaluate: the relation's terms compiled, no solver (fast) */
+	solver,    /**< lu::model::simulate: Z3 solves the unrolled relation (the reference) */
+};
+
 /**
- * @brief lu::model::simulate, the model's Z3-free executable reading.
+ * @brief The model's transition relation run on concrete traces.
+ * @param e the engine; both run the same terms of model/src/encoding.cpp
  * @return a new backend; it keeps no state between runs.
- * @context Allocates.
+ * @context Allocates; the engine keeps a thread-local Z3 context.
  */
-std::unique_ptr<backend> make_model_backend();
+std::unique_ptr<backend> make_model_backend(model_engine e = model_engine::evaluator);
 
 /**
  * @brief paging_of(h): h if paging, else its parent (docs/semantics.md).

@@ -7,7 +7,12 @@
  *                 outcome class of each operation; the impl must give the
  *                 same return values and the same whole post-state.
  *  - conformance: every trace up to a depth over a reduced alphabet from a
- *                 few prefixes, and seeded random traces, on both sides.
+ *                 few prefixes, and seeded random traces, on both sides
+ *                 (the model side by the compiled evaluator,
+ *                 lu::model::evaluate).
+ *  - evaluator:   a sample of the random traces on the evaluator and on
+ *                 the Z3-solving simulator (lu::model::simulate), which
+ *                 must agree: the evaluator is the same relation.
  *  - replay:      every counterexample and witness of prove, on the impl:
  *                 same return values, same loss.
  *  - mutants:     the checks above rerun by the mutation runner
@@ -43,6 +48,8 @@ struct check_report {
 	std::vector<std::string> samples;             /**< the first few disagreements, described */
 	std::map<std::string, std::size_t> coverage;  /**< cases per class (e.g. "v2 attach ret=-22") */
 	std::string note;                             /**< incompleteness, solver trouble, ... */
+	std::map<std::string, std::uint64_t> counts;  /**< what ran (e.g. "random_traces", "seed", "capped") */
+	std::string scenario;                         /**< the file the first divergence was written to, if any */
 	std::vector<std::size_t> failed;              /**< numbers of the cases that disagreed */
 };
 
@@ -59,7 +66,17 @@ struct mutants_report {
 struct crosscheck_report {
 	std::vector<check_report> checks;
 	mutants_report mutants;
+	/**
+	 * @brief Cases run, summed over the checks.
+	 * @context Any context.
+	 * @return the sum of every check's cases.
+	 */
 	std::size_t cases() const;
+	/**
+	 * @brief Disagreements, summed over the checks.
+	 * @context Any context.
+	 * @return the sum of every check's disagreements (0: impl and model agree).
+	 */
 	std::size_t disagreements() const;
 	/**
 	 * @brief {"cases", "disagreements", "checks": {NAME: {...}}, "mutants": {...}}
@@ -86,7 +103,20 @@ struct fixed_case {
 	std::optional<std::vector<lu::attachment>> restored; /**< expected restored set (replay) */
 };
 
+/**
+ * @brief Serialise a fixed case for the mutation runner.
+ * @param c the case
+ * @context Allocates.
+ * @return the case as JSON (read back by fixed_case_from_json()).
+ */
 nlohmann::json to_json(const fixed_case &c);
+/**
+ * @brief Read back a case written by to_json(const fixed_case &).
+ * @param j the JSON
+ * @context Allocates; throws nlohmann::json::exception on a missing or
+ * mistyped key.
+ * @return the case.
+ */
 fixed_case fixed_case_from_json(const nlohmann::json &j);
 
 struct crosscheck_options {
@@ -98,6 +128,7 @@ struct crosscheck_options {
 	unsigned exhaustive_depth = 1;       /**< suffix depth of the exhaustive traces */
 	std::size_t random = 1000;           /**< seeded random traces (each under every variant) */
 	std::uint64_t seed = 1;
+	std::size_t solver_sample = 60;      /**< random traces also run on the Z3-solving simulator */
 	bool replay = true;
 	unsigned prove_depth = 6;
 	std::string emit_dir;                /**< write the first divergence of each check here */
@@ -108,10 +139,15 @@ struct crosscheck_options {
 
 /**
  * @brief Generate the guided cases (Z3).
- * @return the cases; @p note says what the enumeration covered.
+ * @param o the options (variants, depth, cap per enumeration)
+ * @param note says what the enumeration did not cover (caps hit, solver trouble)
+ * @param counts if not null: "enumerations", "complete" (exhausted their
+ *        projection) and "capped" (stopped at o.guided_max)
+ * @return the cases.
  * @context Creates Z3 contexts; slow (one enumeration per variant and operation).
  */
-std::vector<fixed_case> generate_guided(const crosscheck_options &o, std::string *note);
+std::vector<fixed_case> generate_guided(const crosscheck_options &o, std::string *note,
+					std::map<std::string, std::uint64_t> *counts = nullptr);
 
 /**
  * @brief Generate the replay cases from prove's counterexamples and witnesses (Z3).
@@ -130,10 +166,25 @@ check_report run_fixed(const std::string &check, const std::vector<fixed_case> &
 
 /**
  * @brief Trace conformance: exhaustive small depth plus seeded random traces on both sides.
- * @return cases run and disagreements.
- * @context Runs on the calling thread; the model side uses Z3.
+ * @return cases run (one per trace and variant) and disagreements; counts
+ *         "exhaustive_traces", "random_traces", "seed", "variants".
+ * @context Runs on the calling thread; the model backend decides whether
+ *          Z3 solves (simulate) or the compiled relation is evaluated.
  */
 check_report run_conformance(const backend &impl, const backend &model, const crosscheck_options &o);
+
+/**
+ * @brief The evaluator against the reference: the first o.solver_sample
+ * random conformance traces (same seed, same generator) under every
+ * variant, on @p model and on @p reference; any difference is a
+ * disagreement.
+ * @param model the backend under check (the compiled evaluator)
+ * @param reference the Z3-solving simulator
+ * @param o the options (variants, seed, solver_sample)
+ * @return cases run and disagreements.
+ * @context Runs on the calling thread; the reference uses Z3 (slow).
+ */
+check_report run_engine_check(const backend &model, const backend &reference, const crosscheck_options &o);
 
 /**
  * @brief A scenario text for a trace on which impl and model differ: the
@@ -150,19 +201,25 @@ std::string divergence_scenario(const std::string &name, const lu::config &cfg, 
 namespace lu::verify {
 
 /**
- * @brief impl-only checks that no model can answer, built with the impl
- * backend (src/impl_checks.cpp) so the mutation runner runs them on mutants:
- *  - fail-nth: every allocation of every step of a set of traces fails in
- *    turn (iommufd_fail_nth style); a failed step must leave the snapshot
- *    unchanged (failure-changes-nothing under -ENOMEM);
- *  - image: every kexec image parses; every single-byte change is rejected;
- *    a PASID at 2^20 (checksum fixed up) is -ERANGE;
- *  - luo: a .freeze() failing at any position of the session leaves no file
- *    frozen (no handler of the machine has a .freeze(), so mock files).
- * @return cases run and disagreements (each of the two functions).
+ * @brief impl-only check that no model can answer, fail-nth: every
+ * allocation of every step of a set of traces fails in turn
+ * (iommufd_fail_nth style); a failed step must leave the snapshot unchanged
+ * (failure-changes-nothing under -ENOMEM).
+ *
+ * The impl-only checks (this one, run_image_checks() and run_luo_checks())
+ * are built with the impl backend (src/impl_checks.cpp) so that the
+ * mutation runner runs them on mutants.
+ * @return cases run and disagreements.
  * @context Runs on the calling thread; allocation failures are injected.
  */
 check_report run_fail_nth(const crosscheck_options &o);
+/**
+ * @brief impl-only check of the image: every kexec image parses; every
+ * single-byte change is rejected; a PASID at 2^20 (checksum fixed up) is
+ * -ERANGE.
+ * @return cases run and disagreements.
+ * @context Runs on the calling thread.
+ */
 check_report run_image_checks(const crosscheck_options &o);
 /**
  * @brief LUO: a .freeze() failing at any position leaves no file frozen.

@@ -20,6 +20,13 @@ namespace lu::verify {
 
 enum class verdict : std::uint8_t { pass, fail, disagree, unknown };
 
+/**
+ * @brief The name of a scenario verdict, as `check` prints it.
+ * @param v the verdict
+ * @context Any context.
+ * @return "pass", "fail", "disagree" or "unknown"; "?" for a value outside
+ * the enum.
+ */
 std::string_view name(verdict v);
 
 /** @brief The verdict for one expect line (one variant). */

@@ -57,6 +57,13 @@ enum class loss_summary : std::uint8_t {
 	loses_rid,   /**< some RID (p = 0) lost */
 };
 
+/**
+ * @brief The keyword of a loss summary in scenario files.
+ * @param s the summary
+ * @context Any context.
+ * @return "intact", "loses-pasid" or "loses-rid"; "?" for a value outside
+ * the enum.
+ */
 std::string_view name(loss_summary s);
 
 /**
@@ -103,7 +110,17 @@ struct diagnostic {
 /** @brief Thrown by the parser on bad input. */
 class scenario_error : public std::runtime_error {
 public:
+	/**
+	 * @brief Wrap @p d; what() is d.str().
+	 * @param d where the input is bad, and why
+	 * @context Allocates.
+	 */
 	explicit scenario_error(diagnostic d);
+	/**
+	 * @brief Where the input is bad, and why.
+	 * @context Any context.
+	 * @return the diagnostic given to the constructor.
+	 */
 	const diagnostic &where() const noexcept { return diag_; }
 
 private:
