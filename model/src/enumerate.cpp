@@ -52,12 +52,22 @@ struct feature {
 };
 
 // The projection: what makes two cases of one operation "the same outcome".
+// A feature is only told apart where it can matter: after kexec every
+// operation but dma returns -ENODEV whatever its arguments, so there the
+// other features read "n/a" (7). Each feature is a BV3 class.
 std::vector<feature> projection(const machine &m, const sym_state &s, const sym_step &a, z3::expr ret, lu::op o)
 {
 	z3::context &c = m.ctx();
 	const dims &dm = m.size();
-	std::vector<feature> f{{"ret", ret}, {"kexeced", s.kexeced[0]}};
 	auto bv3 = [&](unsigned v) { return c.bv_val(v, 3); };
+	const z3::expr live = o == lu::op::dma ? c.bool_val(true) : !s.kexeced[0];
+	std::vector<feature> f{{"ret", ret}, {"kexeced", z3::ite(s.kexeced[0], bv3(1), bv3(0))}};
+	// @e (Bool or BV3) where @when holds, else n/a
+	auto add = [&](const char *name, const z3::expr &e, const z3::expr &when) {
+		z3::expr v = e.is_bool() ? z3::ite(e, bv3(1), bv3(0)) : e;
+		f.push_back({name, z3::ite(live && when, v, bv3(7))});
+	};
+	const z3::expr T = c.bool_val(true);
 	if (uses_pasid(o)) {
 		// Edge PASIDs first: 0, 1, max_pasids-1, 2^20-1, >= 2^20, >= max_pasids.
 		z3::expr maxp = m.pick(m.cfg().max_pasids, a.dev);
@@ -70,17 +80,17 @@ std::vector<feature> projection(const machine &m, const sym_state &s, const sym_
 			       z3::ite(p == k(lu::PASID_LIMIT - 1), bv3(3),
 			       z3::ite(z3::uge(p, k(lu::PASID_LIMIT)), bv3(4),
 			       z3::ite(z3::uge(p, maxp32), bv3(5), bv3(6)))))));
-		f.push_back({"pasid", cls});
+		add("pasid", cls, T);
 	}
-	if (uses_dev(o) && dm.devices > 1)
-		f.push_back({"shared-group", m.cfg().group[0] == m.cfg().group[1]});
+	if (uses_dev(o) && dm.devices > 1 && o != lu::op::preserve_device)
+		add("shared-group", m.cfg().group[0] == m.cfg().group[1], T);
 	if (uses_hwpt(o)) {
-		f.push_back({"nested", m.is_nested(a.hwpt)});
-		f.push_back({"compat", m.is_compat(a.hwpt)});
+		add("nested", m.is_nested(a.hwpt), T);
+		add("compat", m.is_compat(a.hwpt), T);
 	}
 	if (o == lu::op::mark_preserve)
-		f.push_back({"remark", m.is_marked(s, a.hwpt)});
-	if (uses_token(o)) {
+		add("remark", m.is_marked(s, a.hwpt), T);
+	auto token_class = [&] {
 		std::vector<z3::expr> marked_tok;
 		for (unsigned h = 0; h < dm.hwpts; ++h)
 			marked_tok.push_back(s.marked[h] && s.mtoken[h] == a.token);
@@ -88,32 +98,65 @@ std::vector<feature> projection(const machine &m, const sym_state &s, const sym_
 		for (const auto &e : marked_tok)
 			any_marked = any_marked || e;
 		auto t = [&](std::uint64_t v) { return c.bv_val(v, TOKEN_BITS); };
-		z3::expr cls = z3::ite(m.token_used(s, a.token), bv3(0),
-			       z3::ite(any_marked, bv3(1),
-			       z3::ite(a.token == t(0), bv3(2),
-			       z3::ite(a.token == t(~std::uint64_t{0}), bv3(3), bv3(4)))));
-		f.push_back({"token", cls});
-	}
+		return z3::ite(m.token_used(s, a.token), bv3(0),
+		       z3::ite(any_marked, bv3(1),
+		       z3::ite(a.token == t(0), bv3(2),
+		       z3::ite(a.token == t(~std::uint64_t{0}), bv3(3), bv3(4)))));
+	};
+	if (uses_token(o) && o != lu::op::preserve_device)
+		add("token", token_class(), T);
 	if (o == lu::op::preserve_device) {
+		// Its features in the order of its checks (docs/semantics.md), each
+		// told apart only once the checks before it passed; otherwise the
+		// product of eight features is far beyond any cap. The edge tokens
+		// are a second pass (edge_projection).
 		auto w = [&](std::uint32_t v) { return c.bv_val(v, FLAG_BITS); };
-		z3::expr cls = z3::ite(a.flags == w(0), bv3(0),
-			       z3::ite(a.flags == w(lu::IOMMU_LU_FLAG_IGNORE_PASID), bv3(1), bv3(2)));
-		f.push_back({"flags", cls});
+		z3::expr flags = z3::ite(a.flags == w(0), bv3(0),
+				 z3::ite(a.flags == w(lu::IOMMU_LU_FLAG_IGNORE_PASID), bv3(1), bv3(2)));
+		const z3::expr fresh = !m.token_used(s, a.token) && !m.pick(s.dpres, a.dev);
+		const z3::expr known =
+			(a.flags & c.bv_val(~lu::known_preserve_flags(m.var().policy), FLAG_BITS)) == w(0);
+		const z3::expr dev_rid = m.in_at(s, a.dev, m.rid_slot());
+		const z3::expr gate = m.var().vfio_gate == lu::vfio_gate::rid_only ? dev_rid : T;
 		z3::expr g = m.group_of(a.dev);
-		f.push_back({"pasids", m.has_pasids(s, g)});
-		f.push_back({"group-rid", m.att_at(s, g, m.rid_slot()) != m.none()});
-		f.push_back({"dev-rid", m.in_at(s, a.dev, m.rid_slot())});
-		f.push_back({"iommufd", s.ipres[0]});
+		add("flags", flags, fresh);
+		add("dev-rid", dev_rid, fresh && known);
+		if (dm.devices > 1)
+			add("shared-group", m.cfg().group[0] == m.cfg().group[1], fresh && known);
+		add("pasids", m.has_pasids(s, g), fresh && known && gate);
+		add("group-rid", m.att_at(s, g, m.rid_slot()) != m.none(), fresh && known && gate);
+		add("iommufd", s.ipres[0], fresh && known && gate);
 	}
 	if (o == lu::op::unpreserve_device)
-		f.push_back({"record", m.pick(s.drec, a.dev)});
+		add("record", m.pick(s.drec, a.dev), T);
 	if (o == lu::op::unpreserve_iommufd || o == lu::op::kexec) {
 		z3::expr any_rec = c.bool_val(false);
 		for (unsigned d = 0; d < dm.devices; ++d)
 			any_rec = any_rec || (s.dpres[d] && s.drec[d]);
-		f.push_back({"records", any_rec});
+		add("records", any_rec, T);
 	}
 	return f;
+}
+
+// The second pass of preserve_device: every return value with each token
+// class (in use, a mark's token, 0, ~0, other) and flags class.
+std::vector<feature> edge_projection(const machine &m, const sym_state &s, const sym_step &a, z3::expr ret)
+{
+	z3::context &c = m.ctx();
+	auto bv3 = [&](unsigned v) { return c.bv_val(v, 3); };
+	z3::expr any_marked = c.bool_val(false);
+	for (unsigned h = 0; h < m.size().hwpts; ++h)
+		any_marked = any_marked || (s.marked[h] && s.mtoken[h] == a.token);
+	auto t = [&](std::uint64_t v) { return c.bv_val(v, TOKEN_BITS); };
+	auto w = [&](std::uint32_t v) { return c.bv_val(v, FLAG_BITS); };
+	const z3::expr live = !s.kexeced[0];
+	z3::expr token = z3::ite(m.token_used(s, a.token), bv3(0),
+			 z3::ite(any_marked, bv3(1),
+			 z3::ite(a.token == t(0), bv3(2),
+			 z3::ite(a.token == t(~std::uint64_t{0}), bv3(3), bv3(4)))));
+	z3::expr flags = z3::ite(a.flags == w(0), bv3(0),
+			 z3::ite(a.flags == w(lu::IOMMU_LU_FLAG_IGNORE_PASID), bv3(1), bv3(2)));
+	return {{"ret", ret}, {"token", z3::ite(live, token, bv3(7))}, {"flags", z3::ite(live, flags, bv3(7))}};
 }
 
 lu::config decode_config(const z3::model &mdl, const machine &m)
@@ -226,12 +269,23 @@ enumerate_result enumerate(const lu::variant &v, lu::op o, const enumerate_optio
 			s.add(m.canonical_step(a));
 		const unsigned last = opt.depth - 1;
 		s.add(steps[last].op == m.op_val(o));
-		auto feats = projection(u.m, u.states[last], steps[last], u.rets[last], o);
+		std::vector<std::vector<feature>> passes{projection(u.m, u.states[last], steps[last], u.rets[last], o)};
+		if (o == lu::op::preserve_device)
+			passes.push_back(edge_projection(u.m, u.states[last], steps[last], u.rets[last]));
+		// Each pass blocks its own projection until none is left (push/pop).
+		std::size_t pass = 0;
+		s.push();
 		while (res.cases.size() < opt.max_cases) {
+			const auto &feats = passes[pass];
 			z3::check_result r = s.check();
 			if (r == z3::unsat) {
-				res.complete = true;
-				break;
+				s.pop();
+				if (++pass == passes.size()) {
+					res.complete = true;
+					break;
+				}
+				s.push();
+				continue;
 			}
 			if (r == z3::unknown) {
 				res.error = "solver gave up: " + s.reason_unknown();
@@ -253,9 +307,13 @@ enumerate_result enumerate(const lu::variant &v, lu::op o, const enumerate_optio
 				std::uint64_t n = num(mdl, f.e);
 				if (f.name == "ret")
 					proj += "ret=" + std::to_string(static_cast<int>(static_cast<std::int8_t>(n)));
+				else if (n == 7)
+					proj += " " + f.name + "=n/a";
 				else
 					proj += " " + f.name + "=" + std::to_string(n);
 			}
+			if (pass > 0)
+				proj += " pass=edge";
 			gc.projection = proj;
 			s.add(block);
 			res.cases.push_back(std::move(gc));

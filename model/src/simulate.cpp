@@ -10,6 +10,7 @@
 #include <set>
 #include <tuple>
 
+#include "concrete.h"
 #include "encoding.h"
 #include "query.h"
 
@@ -43,18 +44,6 @@ struct tmpl {
 	z3::solver s;
 };
 
-bool uses_dev(lu::op o)
-{
-	using lu::op;
-	return o == op::attach || o == op::replace || o == op::detach || o == op::preserve_device ||
-	       o == op::unpreserve_device || o == op::dma;
-}
-
-bool uses_hwpt(lu::op o)
-{
-	return o == lu::op::mark_preserve || o == lu::op::attach || o == lu::op::replace;
-}
-
 std::uint64_t num(const z3::model &mdl, const z3::expr &e)
 {
 	z3::expr v = mdl.eval(e, true);
@@ -85,26 +74,10 @@ simulator::~simulator() = default;
 
 sim_result simulator::run(const lu::config &cfg, const lu::variant &v, const std::vector<lu::step> &trace)
 {
+	if (std::string bad = check_concrete(cfg, trace); !bad.empty())
+		return {std::nullopt, bad};
 	const auto nd = static_cast<unsigned>(cfg.devices.size());
 	const auto nh = static_cast<unsigned>(cfg.hwpts.size());
-	for (const auto &d : cfg.devices)
-		if (d.max_pasids > lu::PASID_LIMIT)
-			return {std::nullopt, "max_pasids above 2^20"};
-	for (unsigned h = 0; h < nh; ++h) {
-		const auto &hc = cfg.hwpts[h];
-		if (hc.kind == lu::hwpt_kind::nested &&
-		    (hc.parent >= nh || hc.parent == h || cfg.hwpts[hc.parent].kind != lu::hwpt_kind::paging))
-			return {std::nullopt, "hwpt " + std::to_string(h) + ": a nested hwpt needs a paging parent"};
-	}
-	for (std::size_t i = 0; i < trace.size(); ++i) {
-		const auto &st = trace[i];
-		if (static_cast<unsigned>(st.op) >= lu::all_ops.size())
-			return {std::nullopt, "step " + std::to_string(i) + ": unknown op"};
-		if (uses_dev(st.op) && st.dev >= nd)
-			return {std::nullopt, "step " + std::to_string(i) + ": no device " + std::to_string(st.dev)};
-		if (uses_hwpt(st.op) && st.hwpt >= nh)
-			return {std::nullopt, "step " + std::to_string(i) + ": no hwpt " + std::to_string(st.hwpt)};
-	}
 	try {
 		// A dummy device or hwpt fills an empty config; no step can name it.
 		const dims dm{std::max(nd, 1u), std::max(nh, 1u)};
@@ -113,12 +86,10 @@ sim_result simulator::run(const lu::config &cfg, const lu::variant &v, const std
 		z3::context &c = p_->c;
 		const machine &m = t.u.m;
 		scoped_push guard(t.s);
-		// Group ids are labels: renumber them 0, 1, ... in order of first use.
-		std::map<std::uint32_t, unsigned> gid;
+		// Group ids are labels: renumbered 0, 1, ... in order of first use.
+		const auto gid = concrete_groups(cfg, dm.devices);
 		for (unsigned d = 0; d < dm.devices; ++d) {
-			const std::uint32_t g = d < nd ? cfg.devices[d].group : 0xffffffffu;
-			const unsigned id = gid.emplace(g, static_cast<unsigned>(gid.size())).first->second;
-			t.s.add(t.cfg.group[d] == m.dev_val(id));
+			t.s.add(t.cfg.group[d] == m.dev_val(gid[d]));
 			t.s.add(t.cfg.max_pasids[d] == c.bv_val(d < nd ? cfg.devices[d].max_pasids : 0, MAXP_BITS));
 		}
 		for (unsigned h = 0; h < dm.hwpts; ++h) {
@@ -141,14 +112,7 @@ sim_result simulator::run(const lu::config &cfg, const lu::variant &v, const std
 		}
 		// Slot j > 0: the j-th distinct nonzero index; spare slots repeat 0
 		// (a copy of the RID slot, kept in sync by every write).
-		std::map<std::uint32_t, unsigned> slot_of{{0, 0}};
-		for (const auto &st : trace) {
-			const std::uint32_t pi = st.pasid & (lu::PASID_LIMIT - 1);
-			if (pi != 0 && !slot_of.count(pi)) {
-				const auto j = static_cast<unsigned>(slot_of.size());
-				slot_of.emplace(pi, j);
-			}
-		}
+		const auto slot_of = concrete_slots(trace);
 		for (auto j = static_cast<unsigned>(slot_of.size()); j < m.slots(); ++j)
 			t.s.add(m.idx()[j] == c.bv_val(0, IDX_BITS));
 		for (const auto &[pi, j] : slot_of)

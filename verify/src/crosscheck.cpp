@@ -61,8 +61,15 @@ void note_disagreement(check_report &r, const crosscheck_options &o, std::string
 	if (!seen && r.samples.size() < max_samples)
 		r.samples.push_back(std::move(what));
 	if (!o.emit_dir.empty() && r.disagreements == 1) {
-		std::filesystem::create_directories(o.emit_dir);
-		std::ofstream(std::filesystem::path(o.emit_dir) / fmt::format("divergence-{}.lu", r.name)) << scenario_text();
+		std::error_code ec;
+		std::filesystem::create_directories(o.emit_dir, ec);
+		const auto path = std::filesystem::path(o.emit_dir) / fmt::format("divergence-{}.lu", r.name);
+		std::ofstream f(path);
+		f << scenario_text();
+		if (f.flush())
+			r.scenario = path.string();
+		else
+			r.note += fmt::format("cannot write {}; ", path.string());
 	}
 }
 
@@ -202,6 +209,8 @@ nlohmann::json crosscheck_report::to_json() const
 				       {"disagreements", c.disagreements},
 				       {"samples", c.samples},
 				       {"coverage", c.coverage},
+				       {"counts", c.counts},
+				       {"scenario", c.scenario},
 				       {"note", c.note}};
 	nlohmann::json killed_by = nlohmann::json::object();
 	for (const auto &[m, by] : mutants.killed_by)
@@ -308,8 +317,12 @@ fixed_case fixed_case_from_json(const nlohmann::json &j)
 	return c;
 }
 
-std::vector<fixed_case> generate_guided(const crosscheck_options &o, std::string *note)
+std::vector<fixed_case> generate_guided(const crosscheck_options &o, std::string *note,
+					std::map<std::string, std::uint64_t> *counts)
 {
+	std::map<std::string, std::uint64_t> mine;
+	if (!counts)
+		counts = &mine;
 	std::vector<fixed_case> out;
 	lu::model::enumerate_options eo;
 	eo.depth = o.guided_depth;
@@ -319,9 +332,14 @@ std::vector<fixed_case> generate_guided(const crosscheck_options &o, std::string
 			if (o.progress)
 				o.progress(fmt::format("guided: {} {}", variant_label(v), name(op)));
 			auto r = lu::model::enumerate(v, op, eo);
+			(*counts)["enumerations"]++;
+			const bool capped = r.error.empty() && !r.complete;
+			(*counts)["complete"] += r.complete;
+			(*counts)["capped"] += capped;
 			if (!r.error.empty() || !r.complete)
 				*note += fmt::format("{} {}: {}{}; ", variant_label(v), name(op),
-						     r.complete ? "" : "incomplete", r.error.empty() ? "" : ": " + r.error);
+						     capped ? fmt::format("cap of {} cases hit", o.guided_max) : "incomplete",
+						     r.error.empty() ? "" : ": " + r.error);
 			for (auto &gc : r.cases) {
 				fixed_case c;
 				c.check = "guided";
@@ -633,6 +651,24 @@ struct random_gen {
 	}
 };
 
+constexpr std::size_t random_len = 16;
+
+// One seeded random case: a config, 1..10 random steps, kexec (70%), then
+// dma observations up to a fixed length.
+std::pair<lu::config, std::vector<lu::step>> random_trace(random_gen &g)
+{
+	lu::config cfg = g.config();
+	std::vector<lu::step> t;
+	std::size_t len = 1 + g.below(10);
+	for (std::size_t i = 0; i < len; i++)
+		t.push_back(g.step(cfg));
+	if (g.chance(70))
+		t.push_back(mk(op::kexec));
+	while (t.size() < random_len)
+		t.push_back(mk(op::dma, static_cast<std::uint32_t>(g.below(2)), g.pasid(cfg, 0)));
+	return {std::move(cfg), std::move(t)};
+}
+
 } // namespace
 
 check_report run_conformance(const backend &impl, const backend &model, const crosscheck_options &o)
@@ -677,6 +713,8 @@ check_report run_conformance(const backend &impl, const backend &model, const cr
 	// Exhaustive: every suffix up to the depth over the alphabet, from each prefix.
 	auto alpha = alphabet();
 	auto cfgs = conformance_configs();
+	r.counts["variants"] = vs.size();
+	r.counts["exhaustive_depth"] = o.exhaustive_depth;
 	const std::size_t exhaustive_len = 5 + o.exhaustive_depth + tail().size();
 	for (std::size_t ci = 0; ci < cfgs.size(); ci++) {
 		if (o.progress)
@@ -692,6 +730,7 @@ check_report run_conformance(const backend &impl, const backend &model, const cr
 					for (const auto &s : tail())
 						t.push_back(s);
 					pad(t, exhaustive_len);
+					r.counts["exhaustive_traces"]++;
 					if (!one(cfgs[ci], t, fmt::format("exhaustive-c{}", ci)))
 						return r;
 					std::size_t k = 0;
@@ -706,21 +745,50 @@ check_report run_conformance(const backend &impl, const backend &model, const cr
 
 	// Seeded random traces.
 	random_gen g(o.seed);
-	constexpr std::size_t random_len = 16;
+	r.counts["seed"] = o.seed;
 	for (std::size_t n = 0; n < o.random; n++) {
-		if (o.progress && n % 1000 == 0)
-			o.progress(fmt::format("conformance: random {}/{}", n, o.random));
-		lu::config cfg = g.config();
-		std::vector<lu::step> t;
-		std::size_t len = 1 + g.below(10);
-		for (std::size_t i = 0; i < len; i++)
-			t.push_back(g.step(cfg));
-		if (g.chance(70))
-			t.push_back(mk(op::kexec));
-		while (t.size() < random_len)
-			t.push_back(mk(op::dma, static_cast<std::uint32_t>(g.below(2)), g.pasid(cfg, 0)));
+		if (o.progress && n % 100000 == 0)
+			o.progress(fmt::format("conformance: random {}/{} (seed {})", n, o.random, o.seed));
+		auto [cfg, t] = random_trace(g);
+		r.counts["random_traces"]++;
 		if (!one(cfg, t, "random"))
 			return r;
+	}
+	return r;
+}
+
+check_report run_engine_check(const backend &model, const backend &reference, const crosscheck_options &o)
+{
+	check_report r;
+	r.name = "evaluator";
+	r.counts["seed"] = o.seed;
+	const auto vs = variants_of(o);
+	random_gen g(o.seed);
+	const std::size_t n_traces = std::min(o.solver_sample, o.random);
+	for (std::size_t n = 0; n < n_traces; n++) {
+		if (o.progress && n % 20 == 0)
+			o.progress(fmt::format("evaluator: trace {}/{} on the Z3 simulator", n, n_traces));
+		auto [cfg, t] = random_trace(g);
+		r.counts["random_traces"]++;
+		for (const auto &v : vs) {
+			r.cases++;
+			r.coverage[name_part(v)]++;
+			const auto a = model.run(cfg, v, t), b = reference.run(cfg, v, t);
+			std::string why;
+			if (!a.out || !b.out)
+				why = !a.out ? "evaluator: " + a.error : "z3: " + b.error;
+			else
+				why = describe_difference(t, *a.out, "evaluator", *b.out, "z3");
+			if (why.empty())
+				continue;
+			note_disagreement(r, o, fmt::format("{} random {}: {}", variant_label(v), n, why), [&] {
+				return divergence_scenario(fmt::format("{}+evaluator+divergence", name_part(v)), cfg, v, t,
+							   b.out ? &*b.out : nullptr, a.out ? &*a.out : nullptr,
+							   "the evaluator (impl line) and the Z3 simulator (expect line): " + why);
+			});
+			if (o.stop_at_first)
+				return r;
+		}
 	}
 	return r;
 }

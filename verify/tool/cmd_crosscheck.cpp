@@ -72,7 +72,7 @@ void run_mutants(crosscheck_opts &o, const std::string &cases_file, lu::verify::
 		return;
 	}
 	std::string common = fmt::format(" --cases {} --depth {} --random {} --seed {}", quote(cases_file),
-					 o.x.exhaustive_depth, std::min<std::size_t>(o.x.random, 2000), o.x.seed);
+					 o.x.exhaustive_depth, std::min<std::size_t>(o.x.random, 20000), o.x.seed);
 	for (const auto &v : o.variants)
 		common += " --variant " + quote(v);
 	if (!o.x.guided)
@@ -108,8 +108,9 @@ int run_crosscheck(crosscheck_opts &o)
 	using namespace lu::verify;
 	auto t0 = std::chrono::steady_clock::now();
 	if (o.size == "big") {
-		o.x.exhaustive_depth = std::max(o.x.exhaustive_depth, 2u);
-		o.x.random = std::max<std::size_t>(o.x.random, 100000);
+		o.x.exhaustive_depth = std::max(o.x.exhaustive_depth, 3u);
+		o.x.random = std::max<std::size_t>(o.x.random, 1000000);
+		o.x.solver_sample = std::max<std::size_t>(o.x.solver_sample, 600);
 	}
 	for (const auto &name : o.variants) {
 		auto v = parse_variant_label(name);
@@ -119,6 +120,8 @@ int run_crosscheck(crosscheck_opts &o)
 		}
 		o.x.variants.push_back(*v);
 	}
+	if (o.x.emit_dir.empty())
+		o.x.emit_dir = "crosscheck-divergences";
 	o.x.guided = !o.no_guided;
 	o.x.replay = !o.no_replay;
 	o.x.conformance = !o.no_conformance;
@@ -128,8 +131,9 @@ int run_crosscheck(crosscheck_opts &o)
 	crosscheck_report rep;
 	std::vector<fixed_case> cases;
 	std::string guided_note, replay_note;
+	std::map<std::string, std::uint64_t> guided_counts;
 	if (o.x.guided)
-		cases = generate_guided(o.x, &guided_note);
+		cases = generate_guided(o.x, &guided_note, &guided_counts);
 	if (o.x.replay) {
 		auto rc = generate_replay(o.x, &replay_note);
 		cases.insert(cases.end(), rc.begin(), rc.end());
@@ -139,9 +143,17 @@ int run_crosscheck(crosscheck_opts &o)
 	if (o.x.guided) {
 		rep.checks.push_back(run_fixed("guided", cases, *impl, o.x));
 		rep.checks.back().note = guided_note;
+		rep.checks.back().counts = guided_counts;
 	}
-	if (o.x.conformance)
+	if (o.x.conformance) {
+		if (o.x.progress)
+			o.x.progress(fmt::format("conformance: seed {}", o.x.seed));
 		rep.checks.push_back(run_conformance(*impl, *model, o.x));
+		if (o.x.solver_sample) {
+			auto z3 = make_model_backend(model_engine::solver);
+			rep.checks.push_back(run_engine_check(*model, *z3, o.x));
+		}
+	}
 	if (o.x.replay) {
 		rep.checks.push_back(run_fixed("replay", cases, *impl, o.x));
 		rep.checks.back().note = replay_note;
@@ -174,13 +186,22 @@ int run_crosscheck(crosscheck_opts &o)
 	if (o.format == "json") {
 		auto j = rep.to_json();
 		j["seconds"] = secs;
+		j["seed"] = o.x.seed;
 		fmt::print("{}\n", j.dump(2));
 	} else {
 		fmt::print("{:<12} {:>8} {:>13}\n", "check", "cases", "disagreements");
 		for (const auto &c : rep.checks) {
 			fmt::print("{:<12} {:>8} {:>13}\n", c.name, c.cases, c.disagreements);
+			if (!c.counts.empty()) {
+				std::string line;
+				for (const auto &[k, n] : c.counts)
+					line += fmt::format("{}{} {}", line.empty() ? "" : ", ", k, n);
+				fmt::print("  {}\n", line);
+			}
 			for (const auto &s : c.samples)
 				fmt::print("  {}\n", s);
+			if (!c.scenario.empty())
+				fmt::print("  first divergence written to {}\n", c.scenario);
 			if (!c.note.empty())
 				fmt::print("  note: {}\n", c.note);
 			if (o.verbose)
@@ -212,16 +233,20 @@ void add_crosscheck(CLI::App &app, int *rc)
 {
 	auto o = std::make_shared<crosscheck_opts>();
 	auto *sub = app.add_subcommand("crosscheck", "Cross-check impl against model; mutation testing");
-	sub->add_option("--size", o->size, "ci (seconds to minutes) or big (>= 1e5 random traces)")
+	sub->add_option("--size", o->size, "ci (minutes) or big (depth 3, 1e6 random traces, 600 on Z3)")
 		->check(CLI::IsMember({"ci", "big"}));
 	sub->add_option("--depth", o->x.exhaustive_depth, "Exhaustive suffix depth of the conformance traces");
 	sub->add_option("--random", o->x.random, "Seeded random conformance traces");
 	sub->add_option("--seed", o->x.seed, "Seed of the random traces");
+	sub->add_option("--solver-sample", o->x.solver_sample,
+			"Random traces also run on the Z3-solving simulator, to check the evaluator (0: none)");
 	sub->add_option("--guided-max", o->x.guided_max, "Model-guided cases per (variant, op) at most");
 	sub->add_option("--guided-depth", o->x.guided_depth, "Trace length of the model-guided cases");
 	sub->add_option("--prove-depth", o->x.prove_depth, "Depth of the proofs whose witnesses are replayed");
 	sub->add_option("--variant", o->variants, "Only these variants (preset or policy/freeze/gate)");
-	sub->add_option("--emit-dir", o->x.emit_dir, "Write the first divergence of each check here as a scenario");
+	sub->add_option("--emit-dir", o->x.emit_dir,
+			"Write the first divergence of each check here as a scenario (default crosscheck-divergences, "
+			"created only on a divergence)");
 	sub->add_option("--mutant-runner", o->runner, "Path of iommufd-lu-mutants (default: next to iommufd-lu)");
 	sub->add_option("--cases-out", o->cases_out, "Keep the generated fixed cases in this JSON file");
 	sub->add_flag("--no-mutants", o->no_mutants, "Skip the mutation check");

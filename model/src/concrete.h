@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the two concrete runners of the relation (simulate.cpp: Z3 solves an
+ * unrolled template; evaluate.cpp: compiled terms) share, private to
+ * model/src: input checks, and how a concrete trace maps onto the
+ * encoding's slots, group ids and step arguments (encoding.h).
+ */
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "lu/core/trace.h"
+#include "lu/core/variant.h"
+
+namespace lu::model::internal {
+
+inline bool uses_dev(lu::op o)
+{
+	using lu::op;
+	return o == op::attach || o == op::replace || o == op::detach || o == op::preserve_device ||
+	       o == op::unpreserve_device || o == op::dma;
+}
+
+inline bool uses_hwpt(lu::op o)
+{
+	return o == lu::op::mark_preserve || o == lu::op::attach || o == lu::op::replace;
+}
+
+/* Bad input for a concrete run, or "" when the config and trace are well-formed. */
+inline std::string check_concrete(const lu::config &cfg, const std::vector<lu::step> &trace)
+{
+	const auto nd = static_cast<unsigned>(cfg.devices.size());
+	const auto nh = static_cast<unsigned>(cfg.hwpts.size());
+	for (const auto &d : cfg.devices)
+		if (d.max_pasids > lu::PASID_LIMIT)
+			return "max_pasids above 2^20";
+	for (unsigned h = 0; h < nh; ++h) {
+		const auto &hc = cfg.hwpts[h];
+		if (hc.kind == lu::hwpt_kind::nested &&
+		    (hc.parent >= nh || hc.parent == h || cfg.hwpts[hc.parent].kind != lu::hwpt_kind::paging))
+			return "hwpt " + std::to_string(h) + ": a nested hwpt needs a paging parent";
+	}
+	for (std::size_t i = 0; i < trace.size(); ++i) {
+		const auto &st = trace[i];
+		if (static_cast<unsigned>(st.op) >= lu::all_ops.size())
+			return "step " + std::to_string(i) + ": unknown op";
+		if (uses_dev(st.op) && st.dev >= nd)
+			return "step " + std::to_string(i) + ": no device " + std::to_string(st.dev);
+		if (uses_hwpt(st.op) && st.hwpt >= nh)
+			return "step " + std::to_string(i) + ": no hwpt " + std::to_string(st.hwpt);
+	}
+	return "";
+}
+
+/* Slot 0 is the RID; slot j > 0 the j-th distinct nonzero table index of the trace. */
+inline std::map<std::uint32_t, unsigned> concrete_slots(const std::vector<lu::step> &trace)
+{
+	std::map<std::uint32_t, unsigned> slot_of{{0, 0}};
+	for (const auto &st : trace) {
+		const std::uint32_t pi = st.pasid & (lu::PASID_LIMIT - 1);
+		if (pi != 0 && !slot_of.count(pi)) {
+			const auto j = static_cast<unsigned>(slot_of.size());
+			slot_of.emplace(pi, j);
+		}
+	}
+	return slot_of;
+}
+
+/* Group ids are labels: renumbered 0, 1, ... in order of first use (a dummy device gets its own). */
+inline std::vector<unsigned> concrete_groups(const lu::config &cfg, unsigned devices)
+{
+	std::map<std::uint32_t, unsigned> gid;
+	std::vector<unsigned> out;
+	for (unsigned d = 0; d < devices; ++d) {
+		const std::uint32_t g = d < cfg.devices.size() ? cfg.devices[d].group : 0xffffffffu;
+		out.push_back(gid.emplace(g, static_cast<unsigned>(gid.size())).first->second);
+	}
+	return out;
+}
+
+} // namespace lu::model::internal
