@@ -131,6 +131,72 @@ TEST(Report, MailOfSyntheticCellsFitsSeventyTwoColumns)
 	expect_mail_shape(lu::verify::mail_report(rs, small_run(), {}));
 }
 
+std::vector<std::string> lines_of(const std::string &text)
+{
+	std::vector<std::string> out;
+	std::istringstream in(text);
+	for (std::string line; std::getline(in, line);)
+		out.push_back(line);
+	return out;
+}
+
+// prove's text output and the mail print the same table (one renderer).
+TEST(Report, VerdictTableIsTheMailsTable)
+{
+	std::vector<lu::model::result> rs;
+	for (const auto &p : lu::presets)
+		for (const auto &pi : lu::model::properties)
+			rs.push_back(synthetic(p.name, pi.id, verdict::proved));
+	rs[0] = seed_counterexample("v1");
+	rs[1].verdict = verdict::unknown;
+	rs.back().vacuity = lu::model::vacuity::vacuous;
+	const auto table = lu::verify::verdict_table(rs);
+	expect_mail_shape(table);
+	EXPECT_NE(lu::verify::mail_report(rs, small_run(), {}).find(table), std::string::npos);
+
+	const auto lines = lines_of(table);
+	ASSERT_GE(lines.size(), 3u + lu::model::properties.size());
+	EXPECT_EQ(lines[0], "Verdicts (rows: properties, columns: kernel variants):");
+	EXPECT_EQ(lines[2], "  property   v1      v2      doc-only reject  ack-flag full");
+	EXPECT_EQ(lines[3], "  no-silent  CEX     proved  proved   proved  proved   proved");
+	EXPECT_EQ(lines[4], "  ack-loss   unknown proved  proved   proved  proved   proved");
+	EXPECT_EQ(lines[2 + lu::model::properties.size()],
+		  "  nested     proved  proved  proved   proved  proved   VACUOUS");
+	EXPECT_NE(table.find("  no-silent  no-silent-pasid-loss (safety)"), std::string::npos) << table;
+	EXPECT_TRUE(lu::verify::verdict_table({}).empty());
+}
+
+// Variants that do not fit beside each other go on in further blocks of
+// columns, never past 72 columns; a cell that was not run is "-".
+TEST(Report, VerdictTableSplitsWideRuns)
+{
+	std::vector<lu::model::result> rs;
+	for (auto pol : {lu::policy::silent_drop, lu::policy::reject, lu::policy::ack_flag, lu::policy::full})
+		for (auto fr : {lu::freeze::allowed, lu::freeze::busy})
+			for (auto g : {lu::vfio_gate::rid_only, lu::vfio_gate::always}) {
+				auto r = synthetic("v1", property::no_silent_pasid_loss, verdict::proved);
+				r.variant = {pol, fr, g};
+				if (lu::name(r.variant) != "custom")
+					continue;
+				rs.push_back(r);
+			}
+	ASSERT_EQ(rs.size(), 10u);
+	rs.push_back(synthetic("v2", property::image_round_trip, verdict::counterexample));
+	const auto table = lu::verify::verdict_table(rs);
+	expect_mail_shape(table);
+	std::size_t heads = 0;
+	for (const auto &l : lines_of(table))
+		heads += l.starts_with("  property ");
+	EXPECT_GT(heads, 1u) << table;
+	EXPECT_NE(table.find("custom(silent-drop,allowed,always)"), std::string::npos) << table;
+	EXPECT_NE(table.find("  image      -"), std::string::npos) << table;
+	EXPECT_NE(table.find("  property   custom(full,busy,rid-only) v2\n"
+			     "  no-silent  proved                     -\n"
+			     "  image      -                          CEX\n"),
+		  std::string::npos)
+		<< table;
+}
+
 TEST(Report, SummaryAnswerFollowsTheVerdicts)
 {
 	std::vector<lu::model::result> rs{seed_counterexample("v1"),

@@ -245,6 +245,16 @@ std::vector<std::string> variant_names(const std::vector<lu::model::result> &rs)
 	return out;
 }
 
+// Properties of a run in first-seen order.
+std::vector<lu::model::property> property_ids(const std::vector<lu::model::result> &rs)
+{
+	std::vector<lu::model::property> out;
+	for (const auto &r : rs)
+		if (std::find(out.begin(), out.end(), r.property) == out.end())
+			out.push_back(r.property);
+	return out;
+}
+
 } // namespace
 
 std::string observation_line(const lu::model::result &r)
@@ -437,6 +447,63 @@ std::string command_lines(const std::string &prefix, const std::string &cmd, std
 
 } // namespace
 
+std::string verdict_table(const std::vector<lu::model::result> &rs)
+{
+	const std::size_t W = MAIL_COLUMNS;
+	std::string out;
+	auto para = [&](const std::string &s, std::string_view indent = "") { out += wrap(s, W, indent); };
+	if (rs.empty())
+		return out;
+
+	// One row per property, one column per variant: six presets fit in 72
+	// columns; more variants go on in further blocks of columns below.
+	const auto vars = variant_names(rs);
+	const auto props = property_ids(rs);
+	std::map<std::pair<std::string, lu::model::property>, const lu::model::result *> cell;
+	for (const auto &r : rs)
+		cell[{variant_key(r), r.property}] = &r;
+	std::size_t w0 = 10;
+	for (auto p : props)
+		w0 = std::max(w0, lu::model::info(p).column.size());
+	std::vector<std::size_t> cw;
+	for (const auto &v : vars)
+		cw.push_back(std::max<std::size_t>(v.size(), 7));
+
+	para("Verdicts (rows: properties, columns: kernel variants):");
+	for (std::size_t first = 0; first < vars.size();) {
+		// A block holds at least one column, so a name too long for the
+		// line is wrapped by para() rather than lost.
+		std::size_t last = first + 1, width = 2 + w0 + 1 + cw[first];
+		while (last < vars.size() && width + 1 + cw[last] <= W)
+			width += 1 + cw[last++];
+		out += "\n";
+		std::string head = fmt::format("  {:<{}}", "property", w0);
+		for (std::size_t k = first; k < last; ++k)
+			head += fmt::format(" {:<{}}", vars[k], cw[k]);
+		para(head, "  ");
+		for (auto p : props) {
+			std::string row = fmt::format("  {:<{}}", lu::model::info(p).column, w0);
+			for (std::size_t k = first; k < last; ++k) {
+				auto it = cell.find({vars[k], p});
+				row += fmt::format(" {:<{}}", it == cell.end() ? "-" : cell_word(*it->second), cw[k]);
+			}
+			para(row, "  ");
+		}
+		first = last;
+	}
+	out += "\n";
+	para("proved: holds for every configuration, trace and PASID up to the bounds (capability: a "
+	     "witness exists). CEX: fails, a counterexample follows (capability: no witness up to the "
+	     "bounds). VACUOUS: the premise is unsatisfiable, so the proof says nothing. Rows:");
+	for (auto p : props) {
+		const auto &pi = lu::model::info(p);
+		para(fmt::format("  {:<{}} {} ({})", pi.column, w0, pi.name,
+				 pi.kind == lu::model::property_kind::safety ? "safety" : "capability"),
+		     std::string(w0 + 3, ' '));
+	}
+	return out;
+}
+
 std::string mail_report(const std::vector<lu::model::result> &rs, const run_info &run,
 			const std::vector<bundle> &bundles)
 {
@@ -455,46 +522,7 @@ std::string mail_report(const std::vector<lu::model::result> &rs, const run_info
 	para(summary_paragraph(rs));
 	blank();
 
-	// The verdict table: one row per property, one column per variant, so
-	// that six presets fit in 72 columns.
-	const auto vars = variant_names(rs);
-	std::vector<lu::model::property> props;
-	for (const auto &r : rs)
-		if (std::find(props.begin(), props.end(), r.property) == props.end())
-			props.push_back(r.property);
-	std::map<std::pair<std::string, lu::model::property>, const lu::model::result *> cell;
-	for (const auto &r : rs)
-		cell[{variant_key(r), r.property}] = &r;
-	para("Verdicts (rows: properties, columns: kernel variants):");
-	blank();
-	std::size_t w0 = 10;
-	for (auto p : props)
-		w0 = std::max(w0, lu::model::info(p).column.size());
-	std::string head = fmt::format("  {:<{}}", "property", w0);
-	std::vector<std::size_t> cw;
-	for (const auto &v : vars) {
-		cw.push_back(std::max<std::size_t>(v.size(), 7));
-		head += fmt::format(" {:<{}}", v, cw.back());
-	}
-	para(head, "  ");
-	for (auto p : props) {
-		std::string row = fmt::format("  {:<{}}", lu::model::info(p).column, w0);
-		for (std::size_t k = 0; k < vars.size(); ++k) {
-			auto it = cell.find({vars[k], p});
-			row += fmt::format(" {:<{}}", it == cell.end() ? "-" : cell_word(*it->second), cw[k]);
-		}
-		para(row, "  ");
-	}
-	blank();
-	para("proved: holds for every configuration, trace and PASID up to the bounds (capability: a "
-	     "witness exists). CEX: fails, a counterexample follows (capability: no witness up to the "
-	     "bounds). VACUOUS: the premise is unsatisfiable, so the proof says nothing. Rows:");
-	for (auto p : props) {
-		const auto &pi = lu::model::info(p);
-		para(fmt::format("  {:<{}} {} ({})", pi.column, w0, pi.name,
-				 pi.kind == lu::model::property_kind::safety ? "safety" : "capability"),
-		     std::string(w0 + 3, ' '));
-	}
+	out += verdict_table(rs);
 
 	// Counterexamples, numbered; capability witnesses are results too, but
 	// only failures and open cells are decoded here (JSON has every witness).
@@ -609,10 +637,8 @@ std::string mail_report(const std::vector<lu::model::result> &rs, const run_info
 	para("Reproduce");
 	std::string all = "iommufd-lu report --format mail";
 	{
-		std::vector<std::string> seen;
-		for (const auto &r : rs)
-			if (auto k = variant_key(r); std::find(seen.begin(), seen.end(), k) == seen.end())
-				seen.push_back(k);
+		const auto seen = variant_names(rs);
+		const auto props = property_ids(rs);
 		if (seen.size() < lu::presets.size())
 			for (const auto &k : seen)
 				all += " --variant " + k;

@@ -42,46 +42,13 @@ std::string config_text(const lu::config &c)
 	return out;
 }
 
-std::string short_word(const lu::model::result &r)
-{
-	using lu::model::verdict;
-	switch (r.verdict) {
-	case verdict::proved: return r.vacuity == lu::model::vacuity::vacuous ? "VACUOUS" : "proved";
-	case verdict::counterexample: return "CEX";
-	case verdict::unknown: return "unknown";
-	case verdict::error: return "ERROR";
-	}
-	return "?";
-}
-
 void print_text(const prove_opts &o, const std::vector<lu::variant> &vars, const std::vector<lu::model::property> &props,
 		const std::vector<lu::model::result> &res, double wall)
 {
 	const auto &b = res.front().bounds;
 	fmt::print("iommufd-lu prove: {} variant(s) x {} propert{}; bounds: {} devices, {} hwpts, depth {}, {}-bit PASIDs\n\n",
 		   vars.size(), props.size(), props.size() == 1 ? "y" : "ies", b.devices, b.hwpts, b.depth, b.pasid_bits);
-	std::size_t w0 = 8;
-	for (const auto &v : vars)
-		w0 = std::max(w0, lu::name(v).size());
-	fmt::print("{:<{}}", "variant", w0 + 1);
-	std::vector<std::size_t> widths;
-	for (auto p : props) {
-		const auto col = lu::model::info(p).column;
-		widths.push_back(std::max<std::size_t>(col.size(), 7));
-		fmt::print(" {:<{}}", col, widths.back());
-	}
-	fmt::print("\n");
-	for (std::size_t i = 0; i < vars.size(); ++i) {
-		fmt::print("{:<{}}", lu::name(vars[i]), w0 + 1);
-		for (std::size_t j = 0; j < props.size(); ++j)
-			fmt::print(" {:<{}}", short_word(res[i * props.size() + j]), widths[j]);
-		fmt::print("\n");
-	}
-	fmt::print("\nproved: holds for every config, trace and PASID up to the bounds (capability: a witness exists);\n"
-		   "CEX: fails, decoded below (capability: no witness up to the bounds). Columns:\n");
-	for (auto p : props)
-		fmt::print("  {:<10} {} ({})\n", lu::model::info(p).column, lu::model::info(p).name,
-			   lu::model::info(p).kind == lu::model::property_kind::safety ? "safety" : "capability");
+	fmt::print("{}", lu::verify::verdict_table(res));
 
 	for (const auto &r : res) {
 		const auto &pi = lu::model::info(r.property);

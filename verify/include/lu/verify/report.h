@@ -177,6 +177,20 @@ std::string observation_line(const lu::model::result &r);
 std::string summary_paragraph(const std::vector<lu::model::result> &results);
 
 /**
+ * @brief The verdict table, the one renderer of `prove`'s text output and
+ * of the mail report: a heading, one row per property (first-seen order)
+ * and one column per variant (first-seen order, custom variants spelled
+ * out), the words proved, CEX, VACUOUS, unknown and ERROR ("-" for a cell
+ * not run), then the legend of the words and rows.
+ * @param results the cells of a run, in any order
+ * @return plain text in which every line has at most MAIL_COLUMNS
+ *         characters and no tab: variants that do not fit beside each other
+ *         go on in a further block of columns; empty for no results.
+ * @context Any context.
+ */
+std::string verdict_table(const std::vector<lu::model::result> &results);
+
+/**
  * @brief The mail report: summary, verdict table, numbered counterexample
  * traces, bounds, versions with the git hash and the bundle, the command
  * that reproduces each result, and the observation lines.
