@@ -263,6 +263,15 @@ TEST(Bundle, HashesArePresentAndStable)
 	EXPECT_EQ(lu::verify::model_source_sha256().size(), 64u);
 	EXPECT_EQ(lu::verify::build_sha256().size(), 64u);
 	EXPECT_NE(lu::verify::build_config().find("compiler"), std::string::npos);
+	// The flags that change how impl and model compile are hashed too: the
+	// build type's flags and the per-target options (warnings, sanitizers).
+	const auto cfg = lu::verify::build_config();
+	for (const char *want : {"\nbuild type ", "\nflags ", "\nsanitize", "\nlu_impl options ", "\nlu_model options ",
+				 "\nlu_model definitions", "\ngit "})
+		EXPECT_NE(cfg.find(want), std::string::npos) << want << "\n" << cfg;
+	const auto model_opts = cfg.substr(cfg.find("\nlu_model options "));
+	EXPECT_LT(model_opts.find("-Wall"), model_opts.find('\n', 1)) << cfg;
+	EXPECT_LT(model_opts.find("-Wshadow"), model_opts.find('\n', 1)) << cfg;
 
 	auto run = small_run();
 	run.opt.bounds.depth = 3;
