@@ -44,19 +44,24 @@ int luo_preserve_file(luo_session *s, std::uint64_t token, lu_file *file, std::u
 	if (!file->ops)
 		return -ENOENT;
 
-	auto *lf = lu_new<luo_file>();
-	if (!lf)
-		return -ENOMEM;
 	// One file, one session: the global table refuses a second entry (-EBUSY).
 	int rc = xa_insert(&s->global->preserved_files, file->ino, file, GFP_KERNEL);
 	if (rc)
-		goto err_free;
+		return rc;
+
+	// After the global table, as the kernel's kzalloc of the luo_file: a
+	// file preserved already is -EBUSY even when this allocation would fail.
+	auto *lf = lu_new<luo_file>();
+	if (!lf) {
+		rc = -ENOMEM;
+		goto err_erase;
+	}
 
 	{
 		liveupdate_file_op_args args{s, file, token, flags, nullptr};
 		rc = file->ops->preserve(&args);
 		if (rc)
-			goto err_erase;
+			goto err_free;
 		lf->private_data = args.private_data;
 	}
 	lf->file = file;
@@ -71,10 +76,10 @@ int luo_preserve_file(luo_session *s, std::uint64_t token, lu_file *file, std::u
 	s->count++;
 	return 0;
 
-err_erase:
-	xa_erase(&s->global->preserved_files, file->ino);
 err_free:
 	lu_delete(lf);
+err_erase:
+	xa_erase(&s->global->preserved_files, file->ino);
 	return rc;
 }
 

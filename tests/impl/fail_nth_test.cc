@@ -129,6 +129,22 @@ TEST(FailNth, PreserveDeviceWithFlagUnwinds)
 	EXPECT_GE(sweep(m, preserve_device(0, 2, lu::IOMMU_LU_FLAG_IGNORE_PASID), 0), 3);
 }
 
+// A second preserve of a preserved file is -EBUSY from LUO's global table
+// before anything is allocated (luo_file.c kzallocs the luo_file after the
+// xa_insert()): no injected failure can make it -ENOMEM.
+TEST(FailNth, PreserveOfAPreservedFileAllocatesNothing)
+{
+	for (const auto &p : lu::presets) {
+		SCOPED_TRACE(p.name);
+		bool rejects = p.variant.policy == lu::policy::reject || p.variant.policy == lu::policy::ack_flag;
+		auto m = seeded(p.name, rejects ? 0 : 3);
+		ASSERT_EQ(m->run(preserve_iommufd(1)), 0);
+		ASSERT_EQ(m->run(preserve_device(0, 2)), 0);
+		EXPECT_EQ(sweep(m, preserve_iommufd(3), -EBUSY), 0);
+		EXPECT_EQ(sweep(m, preserve_device(0, 4), -EBUSY), 0);
+	}
+}
+
 TEST(FailNth, KexecSerializeAndRestoreUnwind)
 {
 	for (std::string_view name : {"v1", "full"}) {

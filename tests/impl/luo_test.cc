@@ -131,6 +131,38 @@ TEST_F(Luo, AllocationFailureIsENOMEM)
 	EXPECT_EQ(s.count, 0u);
 }
 
+// kernel/liveupdate/luo_file.c allocates the luo_file after the global
+// xa_insert(): preserving a preserved file is -EBUSY and allocates nothing,
+// so an injected failure of the first allocation cannot turn it into -ENOMEM.
+TEST_F(Luo, PreservedFileIsEBUSYBeforeAnyAllocation)
+{
+	ASSERT_EQ(luo_preserve_file(&s, 1, &files[0], 0), 0);
+	const auto live = alloc_stats_get().live_allocs;
+	for (luo_session *in : {&s, &s2}) {
+		fail_nth_set(1);
+		EXPECT_EQ(luo_preserve_file(in, 2, &files[0], 0), -EBUSY);
+		EXPECT_FALSE(fail_nth_fired());
+		fail_nth_set(0);
+	}
+	EXPECT_EQ(alloc_stats_get().live_allocs, live);
+	EXPECT_EQ(s.count, 1u);
+	EXPECT_EQ(s2.count, 0u);
+}
+
+// The allocation after the global table fails: the table entry goes again.
+TEST_F(Luo, AllocationFailureAfterTheGlobalTableUnwindsIt)
+{
+	ASSERT_EQ(luo_preserve_file(&s, 1, &files[1], 0), 0); // the table has nodes now
+	const auto live = alloc_stats_get().live_allocs;
+	fail_nth_set(1);
+	EXPECT_EQ(luo_preserve_file(&s, 2, &files[0], 0), -ENOMEM);
+	EXPECT_TRUE(fail_nth_fired());
+	fail_nth_set(0);
+	EXPECT_EQ(alloc_stats_get().live_allocs, live);
+	EXPECT_EQ(luo_preserve_file(&s2, 2, &files[0], 0), 0); // not left in the table
+	EXPECT_EQ(log, (std::vector<std::string>{"preserve 1", "preserve 0"}));
+}
+
 TEST_F(Luo, CloseUnpreservesInReverseOrder)
 {
 	for (std::uint32_t i = 0; i < 3; i++)

@@ -98,7 +98,10 @@ void luo_session_init(luo_session *s, luo_global *g) noexcept;
  * @context Calls the handler's .preserve(); allocates.
  *
  * Checks in the kernel's order: token, capacity, handler, the global table,
- * then .preserve(). A failure undoes everything done so far.
+ * the luo_file allocation, then .preserve() (kernel/liveupdate/luo_file.c
+ * kzallocs the luo_file only after xa_insert() into luo_preserved_files, so
+ * a file preserved already is -EBUSY, never -ENOMEM). A failure undoes
+ * everything done so far.
  *
  * @return 0;
  * -EEXIST @p token is already used in this session;
