@@ -80,6 +80,11 @@ unsigned dims::ref_bits() const
 	return bits_for(hwpts);
 }
 
+dims proof_dims(unsigned devices, unsigned hwpts, unsigned depth)
+{
+	return dims{devices, hwpts, bits_for(depth > 8 ? depth : 8), bits_for(depth)};
+}
+
 machine::machine(z3::context &c, dims d, lu::variant v, sym_config cfg, std::vector<z3::expr> idx)
 	: c_(&c), dims_(d), var_(v), cfg_(std::move(cfg)), idx_(std::move(idx))
 {
@@ -210,7 +215,7 @@ z3::expr machine::has_pasids(const sym_state &s, const z3::expr &g) const
 	std::vector<z3::expr> any;
 	for (unsigned d = 0; d < dims_.devices; ++d)
 		for (unsigned h = 0; h < dims_.hwpts; ++h)
-			any.push_back(cfg_.group[d] == g && s.cnt[d * dims_.hwpts + h] != c_->bv_val(0, CNT_BITS));
+			any.push_back(cfg_.group[d] == g && s.cnt[d * dims_.hwpts + h] != c_->bv_val(0, dims_.cnt_bits));
 	return any_of(*c_, any);
 }
 
@@ -255,7 +260,7 @@ machine::step_result machine::transition(const sym_state &s, const sym_step &a) 
 	const unsigned D = dims_.devices, H = dims_.hwpts;
 	const lu::variant v = var_;
 	const z3::expr T = c.bool_val(true), F = c.bool_val(false);
-	const z3::expr zero_cnt = c.bv_val(0, CNT_BITS);
+	const z3::expr zero_cnt = c.bv_val(0, dims_.cnt_bits);
 	const z3::expr kex = s.kexeced[0];
 
 	const z3::expr &dev = a.dev, &p = a.pasid, &h = a.hwpt, &t = a.token, &f = a.flags;
@@ -279,7 +284,7 @@ machine::step_result machine::transition(const sym_state &s, const sym_step &a) 
 	const z3::expr rid_ref = att_at(s, g, R);
 	const z3::expr rid_mem = in_at(s, dev, R);
 	const z3::expr nr_g = by_group(*this, s.nr, g);
-	const z3::expr frozen = v.freeze == lu::freeze::busy ? nr_g != c.bv_val(0, CNT_BITS) : F;
+	const z3::expr frozen = v.freeze == lu::freeze::busy ? nr_g != zero_cnt : F;
 	const z3::expr hp = has_pasids(s, g);
 	const z3::expr ign = (f & c.bv_val(lu::IOMMU_LU_FLAG_IGNORE_PASID, FLAG_BITS)) != c.bv_val(0, FLAG_BITS);
 
@@ -559,6 +564,31 @@ z3::expr machine::canonical_config() const
 	return r;
 }
 
+z3::expr machine::canonical_trace(const std::vector<sym_step> &steps) const
+{
+	// Hwpts of one kind are labels (a permutation within the paging ones,
+	// renaming nested parents alike, or within the nested ones, keeps
+	// canonical_config()): sort each kind by the first step naming it. For
+	// neighbours h, h + 1 of one kind, h + 1 named at step i implies h named
+	// at some step <= i.
+	z3::context &c = *c_;
+	using lu::op;
+	z3::expr r = c.bool_val(true);
+	std::vector<z3::expr> names; // names[i]: step i takes a hwpt argument
+	for (const auto &a : steps)
+		names.push_back(a.op == op_val(op::mark_preserve) || a.op == op_val(op::attach) ||
+				a.op == op_val(op::replace));
+	for (unsigned h = 0; h + 1 < dims_.hwpts; ++h) {
+		const z3::expr same_kind = cfg_.nested[h] == cfg_.nested[h + 1];
+		z3::expr seen = c.bool_val(false); // h named at a step <= i
+		for (std::size_t i = 0; i < steps.size(); ++i) {
+			seen = seen || (names[i] && steps[i].hwpt == ref(h));
+			r = r && z3::implies(same_kind && names[i] && steps[i].hwpt == ref(h + 1), seen);
+		}
+	}
+	return r;
+}
+
 z3::expr machine::wellformed_step(const sym_step &a) const
 {
 	z3::context &c = *c_;
@@ -587,7 +617,7 @@ z3::expr machine::canonical_step(const sym_step &a) const
 	return small && z3::implies(!uses_dev, a.dev == dev_val(0)) &&
 	       z3::implies(!uses_pasid, a.pasid == c.bv_val(0, ARG_PASID_BITS)) &&
 	       z3::implies(!uses_hwpt, a.hwpt == ref(0)) &&
-	       z3::implies(!uses_token, a.token == c.bv_val(0, TOKEN_BITS)) &&
+	       z3::implies(!uses_token, a.token == c.bv_val(0, dims_.token_bits)) &&
 	       z3::implies(!uses_flags, a.flags == c.bv_val(0, FLAG_BITS));
 }
 
@@ -595,15 +625,15 @@ z3::expr machine::initial(const sym_state &s) const
 {
 	z3::context &c = *c_;
 	const z3::expr T = c.bool_val(true);
-	z3::expr r = !s.ipres[0] && s.itoken[0] == c.bv_val(0, TOKEN_BITS) && !s.kexeced[0];
+	z3::expr r = !s.ipres[0] && s.itoken[0] == c.bv_val(0, dims_.token_bits) && !s.kexeced[0];
 	for (const auto &k : s.cnt)
-		r = r && k == c.bv_val(0, CNT_BITS);
+		r = r && k == c.bv_val(0, dims_.cnt_bits);
 	for (unsigned h = 0; h < dims_.hwpts; ++h)
-		r = r && !s.marked[h] && s.mtoken[h] == c.bv_val(0, TOKEN_BITS) && !s.dompres[h];
+		r = r && !s.marked[h] && s.mtoken[h] == c.bv_val(0, dims_.token_bits) && !s.dompres[h];
 	for (unsigned g = 0; g < dims_.devices; ++g)
-		r = r && s.nr[g] == c.bv_val(0, CNT_BITS);
+		r = r && s.nr[g] == c.bv_val(0, dims_.cnt_bits);
 	for (unsigned d = 0; d < dims_.devices; ++d)
-		r = r && !s.dpres[d] && s.dtoken[d] == c.bv_val(0, TOKEN_BITS) && s.dflags[d] == c.bv_val(0, FLAG_BITS) &&
+		r = r && !s.dpres[d] && s.dtoken[d] == c.bv_val(0, dims_.token_bits) && s.dflags[d] == c.bv_val(0, FLAG_BITS) &&
 		    !s.drec[d] && s.rec_rid[d] == none() && !s.rec_on[d];
 	for (const auto &x : s.att)
 		r = r && x == none();
@@ -644,7 +674,7 @@ sym_state make_state(z3::context &c, const dims &d, unsigned slots, const std::s
 	for (unsigned g = 0; g < d.devices; ++g) {
 		for (unsigned j = 0; j < slots; ++j)
 			s.att.push_back(c.constant(slot("att_g", g, j).c_str(), ref));
-		s.nr.push_back(c.bv_const(name("nr_g", g).c_str(), CNT_BITS));
+		s.nr.push_back(c.bv_const(name("nr_g", g).c_str(), d.cnt_bits));
 	}
 	for (unsigned i = 0; i < d.devices; ++i) {
 		for (unsigned j = 0; j < slots; ++j) {
@@ -653,9 +683,9 @@ sym_state make_state(z3::context &c, const dims &d, unsigned slots, const std::s
 			s.rec_in.push_back(c.bool_const(slot("rec_in_d", i, j).c_str()));
 		}
 		for (unsigned h = 0; h < d.hwpts; ++h)
-			s.cnt.push_back(c.bv_const((name("cnt_d", i) + "_h" + std::to_string(h)).c_str(), CNT_BITS));
+			s.cnt.push_back(c.bv_const((name("cnt_d", i) + "_h" + std::to_string(h)).c_str(), d.cnt_bits));
 		s.dpres.push_back(c.bool_const(name("dpres_d", i).c_str()));
-		s.dtoken.push_back(c.bv_const(name("dtoken_d", i).c_str(), TOKEN_BITS));
+		s.dtoken.push_back(c.bv_const(name("dtoken_d", i).c_str(), d.token_bits));
 		s.dflags.push_back(c.bv_const(name("dflags_d", i).c_str(), FLAG_BITS));
 		s.drec.push_back(c.bool_const(name("drec_d", i).c_str()));
 		s.rec_rid.push_back(c.constant(name("rec_rid_d", i).c_str(), ref));
@@ -663,11 +693,11 @@ sym_state make_state(z3::context &c, const dims &d, unsigned slots, const std::s
 	}
 	for (unsigned h = 0; h < d.hwpts; ++h) {
 		s.marked.push_back(c.bool_const(name("marked_h", h).c_str()));
-		s.mtoken.push_back(c.bv_const(name("mtoken_h", h).c_str(), TOKEN_BITS));
+		s.mtoken.push_back(c.bv_const(name("mtoken_h", h).c_str(), d.token_bits));
 		s.dompres.push_back(c.bool_const(name("dompres_h", h).c_str()));
 	}
 	s.ipres.push_back(c.bool_const((prefix + "ipres").c_str()));
-	s.itoken.push_back(c.bv_const((prefix + "itoken").c_str(), TOKEN_BITS));
+	s.itoken.push_back(c.bv_const((prefix + "itoken").c_str(), d.token_bits));
 	s.kexeced.push_back(c.bool_const((prefix + "kexeced").c_str()));
 	return s;
 }
@@ -679,7 +709,7 @@ sym_step make_step(z3::context &c, const dims &d, const std::string &prefix)
 		c.bv_const((prefix + "dev").c_str(), d.dev_bits()),
 		c.bv_const((prefix + "pasid").c_str(), ARG_PASID_BITS),
 		c.bv_const((prefix + "hwpt").c_str(), d.ref_bits()),
-		c.bv_const((prefix + "token").c_str(), TOKEN_BITS),
+		c.bv_const((prefix + "token").c_str(), d.token_bits),
 		c.bv_const((prefix + "flags").c_str(), FLAG_BITS),
 	};
 }
@@ -726,6 +756,25 @@ unrolling unroll(const machine &m, const std::vector<sym_step> &steps, const std
 		auto r = m.transition(u.states[k], steps[k]);
 		sym_state next = make_state(c, m.size(), m.slots(), sk);
 		zip_fields(next, r.next, [&](const z3::expr &x, const z3::expr &e) { u.facts.push_back(x == e); });
+		z3::expr ret = c.bv_const((prefix + "ret" + std::to_string(k)).c_str(), RET_BITS);
+		u.facts.push_back(ret == r.ret);
+		u.rets.push_back(ret);
+		u.states.push_back(std::move(next));
+	}
+	return u;
+}
+
+unrolling unroll_twin(const machine &m, const unrolling &base, const std::string &prefix)
+{
+	z3::context &c = m.ctx();
+	unrolling u{m, {base.states[0]}, base.steps, {}, {}};
+	for (std::size_t k = 0; k < base.steps.size(); ++k) {
+		const std::string sk = prefix + "s" + std::to_string(k + 1) + "_";
+		auto r = m.transition(u.states[k], base.steps[k]);
+		sym_state next = base.states[k + 1];
+		const sym_state own = make_state(c, m.size(), m.slots(), sk);
+		zip_records(next, own, [](z3::expr &x, const z3::expr &o) { x = o; });
+		zip_records(next, r.next, [&](const z3::expr &x, const z3::expr &e) { u.facts.push_back(x == e); });
 		z3::expr ret = c.bv_const((prefix + "ret" + std::to_string(k)).c_str(), RET_BITS);
 		u.facts.push_back(ret == r.ret);
 		u.rets.push_back(ret);

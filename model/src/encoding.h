@@ -41,13 +41,26 @@ inline constexpr unsigned FLAG_BITS = 32;
 inline constexpr unsigned RET_BITS = 8;  // 0 or a negative errno (-98 .. 0)
 inline constexpr unsigned CNT_BITS = 8;  // counters, bounded by the depth
 
-/** Sizes of one encoding: how many devices and hwpts exist. */
+/**
+ * Sizes of one encoding: how many devices and hwpts exist, and the widths of
+ * tokens and counters. The defaults are the kernel's (a u64 token); proofs
+ * narrow both to what a trace of their depth can tell apart (docs/model.md,
+ * "Bounds and budgets").
+ */
 struct dims {
 	unsigned devices = 2;
 	unsigned hwpts = 3;
+	unsigned token_bits = TOKEN_BITS;
+	unsigned cnt_bits = CNT_BITS;
 	unsigned dev_bits() const;
 	unsigned ref_bits() const;
 };
+
+/**
+ * The dims of a proof of @depth steps: tokens wide enough for @depth distinct
+ * values (and at least 8, for minimisation), counters for @depth.
+ */
+dims proof_dims(unsigned devices, unsigned hwpts, unsigned depth);
 
 /** The configuration, symbolic: every field is a free constant. */
 struct sym_config {
@@ -180,6 +193,11 @@ public:
 	z3::expr wellformed_step(const sym_step &a) const;
 	/** Symmetry breaking for proofs (group ids in order of first use). */
 	z3::expr canonical_config() const;
+	/**
+	 * Symmetry breaking over a trace (proofs from the initial state): hwpts
+	 * of the same kind are named in order of their first use as an argument.
+	 */
+	z3::expr canonical_trace(const std::vector<sym_step> &steps) const;
 	/** Arguments an operation does not use are 0 (decoded traces read cleanly). */
 	z3::expr canonical_step(const sym_step &a) const;
 	/** The initial state: empty tables, nothing marked or preserved. */
@@ -216,6 +234,27 @@ struct unrolling {
  */
 unrolling unroll(const machine &m, const std::vector<sym_step> &steps, const std::string &prefix,
 		 bool from_initial = true);
+
+/**
+ * Unroll the twin machine @m (observable-contract) over @base's steps,
+ * sharing every state field of @base but the records (rec_rid, rec_on,
+ * rec_att, rec_in), which @m computes itself, as do its returns. Exact only
+ * when the returns agree and twin_lemma() holds (docs/model.md).
+ */
+unrolling unroll_twin(const machine &m, const unrolling &base, const std::string &prefix);
+
+/** Calls f(a_field, b_field) for the record fields of two states. */
+template <class A, class B, class F> void zip_records(A &a, B &b, F &&f)
+{
+	auto each = [&](auto &va, auto &vb) {
+		for (std::size_t i = 0; i < va.size(); ++i)
+			f(va[i], vb[i]);
+	};
+	each(a.rec_rid, b.rec_rid);
+	each(a.rec_on, b.rec_on);
+	each(a.rec_att, b.rec_att);
+	each(a.rec_in, b.rec_in);
+}
 
 /** Steps 0..depth-1 named "<prefix>a<k>_...". */
 std::vector<sym_step> make_steps(z3::context &c, const dims &d, unsigned depth, const std::string &prefix);

@@ -7,8 +7,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
-#include <cstdlib>
 #include <map>
 #include <optional>
 #include <set>
@@ -108,13 +106,6 @@ witness decode(const z3::model &mdl, const query &q, unsigned k, property p)
 					lost.insert({d, static_cast<std::uint32_t>(num(mdl, u.m.idx()[j]))});
 		w.lost.assign(lost.begin(), lost.end());
 	}
-	if (std::getenv("LU_MODEL_DEBUG") && k >= 2) // which fields differ between states k-2 and k
-		zip_fields(u.states[k - 2], u.states[k], [&](const z3::expr &x, const z3::expr &y) {
-			if (!mdl.eval(x == y, true).is_true())
-				std::fprintf(stderr, "debug: %s = %s, %s = %s\n", x.to_string().c_str(),
-					     mdl.eval(x, true).to_string().c_str(), y.to_string().c_str(),
-					     mdl.eval(y, true).to_string().c_str());
-		});
 	switch (p) {
 	case property::unknown_flags_rejected:
 	case property::failure_changes_nothing:
@@ -175,7 +166,7 @@ unsigned minimise(z3::context &c, const query &q, const prove_options &opt, z3::
 	};
 	z3::expr tokens = c.bool_val(true);
 	for (const auto &a : q.steps)
-		tokens = tokens && z3::ule(a.token, c.bv_val(7, TOKEN_BITS));
+		tokens = tokens && z3::ule(a.token, c.bv_val(7, q.dm.token_bits));
 	keep_if_sat(tokens);
 	for (std::uint64_t b : std::initializer_list<std::uint64_t>{1, 3, 255, lu::PASID_LIMIT - 1}) {
 		z3::expr small = z3::ule(q.wp, c.bv_val(b, IDX_BITS));
@@ -187,6 +178,25 @@ unsigned minimise(z3::context &c, const query &q, const prove_options &opt, z3::
 			break;
 	}
 	return k;
+}
+
+// observable-contract's full twin shares the variant's state but the
+// records when twin_lemma() is proved for this variant (every variant with
+// full's knobs); otherwise it is unrolled on its own. Either way the query
+// is the same formula up to fields that provably agree.
+query build(z3::context &c, const lu::variant &v, property p, const prove_options &opt)
+{
+	bool share = false;
+	if (p == property::observable_contract) {
+		const lemma l = twin_lemma(c, v, opt.bounds);
+		z3::solver s(c);
+		configure(s, opt.rlimit, opt.random_seed);
+		for (const auto &f : l.facts)
+			s.add(f);
+		s.add(l.goal);
+		share = s.check() == z3::unsat;
+	}
+	return build_query(c, v, p, opt.bounds, true, share);
 }
 
 } // namespace
@@ -202,7 +212,7 @@ result prove(const lu::variant &v, property p, const prove_options &opt)
 		if (opt.bounds.devices < 1 || opt.bounds.hwpts < 2 || opt.bounds.depth < 1 || opt.bounds.depth > 200)
 			throw std::invalid_argument("bounds out of range (devices >= 1, hwpts >= 2, 1 <= depth <= 200)");
 		z3::context c;
-		const query q = build_query(c, v, p, opt.bounds);
+		const query q = build(c, v, p, opt);
 		const bool capability = q.kind == property_kind::capability;
 		std::optional<z3::model> mdl;
 		// A step-local property first gets the induction step: from any
@@ -274,7 +284,7 @@ std::vector<smt2_query> export_smt2(const lu::variant &v, property p, const prov
 	std::vector<smt2_query> out;
 	try {
 		z3::context c;
-		query q = build_query(c, v, p, opt.bounds);
+		query q = build(c, v, p, opt);
 		const std::string base = std::string(lu::name(v)) + "__" + std::string(info(p).name);
 		auto emit = [&](const std::string &role, const z3::expr &goal) {
 			z3::solver s(c);

@@ -84,9 +84,42 @@ unsigned induction_window(property p)
 	}
 }
 
-query build_query(z3::context &c, const lu::variant &v, property p, const bounds &b, bool from_initial)
+lemma twin_lemma(z3::context &c, const lu::variant &v, const bounds &b)
 {
-	const dims dm{b.devices, b.hwpts};
+	// The main query's shape: slot 0 the RID, one slot per step, the
+	// witness; the step's PASID in slot 1, the others any index.
+	const dims dm = proof_dims(b.devices, b.hwpts, b.depth);
+	const unsigned K = b.depth;
+	const sym_config cfg = make_config(c, dm, "");
+	const std::vector<sym_step> steps = make_steps(c, dm, 1, "");
+	std::vector<z3::expr> idx{c.bv_val(0, IDX_BITS), steps[0].pasid.extract(IDX_BITS - 1, 0)};
+	for (unsigned j = 2; j < K + 2; ++j)
+		idx.push_back(c.bv_const(("idx" + std::to_string(j)).c_str(), IDX_BITS));
+	const machine m(c, dm, v, cfg, idx);
+	const lu::variant full{lu::policy::full, lu::freeze::busy, lu::vfio_gate::always};
+	const machine m2(c, dm, full, cfg, idx);
+	const unrolling u = unroll(m, steps, "", false);
+	// The twin's state: the variant's, with records of its own (any values).
+	sym_state s2 = u.states[0];
+	const sym_state own = make_state(c, dm, m.slots(), "full_s0_");
+	zip_records(s2, own, [](z3::expr &x, const z3::expr &o) { x = o; });
+	const auto r2 = m2.transition(s2, steps[0]);
+	lemma l{u.facts, c.bool_val(false)};
+	l.facts.push_back(m.wellformed_config());
+	l.facts.push_back(m.canonical_config());
+	l.facts.push_back(m.canonical_step(steps[0]));
+	l.facts.push_back(z3::ult(steps[0].token, c.bv_val(K, dm.token_bits)));
+	// Every field but the records: blank the records on both sides.
+	sym_state a = u.states[1], n2 = r2.next;
+	zip_records(a, n2, [](z3::expr &x, z3::expr &y) { y = x; });
+	l.goal = u.rets[0] == r2.ret && !state_eq(a, n2);
+	return l;
+}
+
+query build_query(z3::context &c, const lu::variant &v, property p, const bounds &b, bool from_initial,
+		  bool share_twin)
+{
+	const dims dm = proof_dims(b.devices, b.hwpts, b.depth);
 	const unsigned K = b.depth;
 	query q{dm,
 		K,
@@ -110,14 +143,20 @@ query build_query(z3::context &c, const lu::variant &v, property p, const bounds
 	q.runs.push_back(unroll(m, q.steps, "", from_initial));
 	const bool two = p == property::observable_contract;
 	const lu::variant full{lu::policy::full, lu::freeze::busy, lu::vfio_gate::always};
-	if (two)
+	if (two && share_twin && from_initial)
+		q.runs.push_back(unroll_twin(machine(c, dm, full, q.cfg, idx), q.runs[0], "full_"));
+	else if (two)
 		q.runs.push_back(unroll(machine(c, dm, full, q.cfg, idx), q.steps, "full_", from_initial));
 
 	q.facts.push_back(m.wellformed_config());
 	q.facts.push_back(m.canonical_config());
 	for (const auto &a : q.steps)
 		q.facts.push_back(m.canonical_step(a));
-	q.facts.push_back(z3::ult(q.wd, c.bv_val(dm.devices, dm.dev_bits())));
+	if (from_initial)
+		q.facts.push_back(m.canonical_trace(q.steps));
+	// Devices are labels too: swapping two (and renumbering groups by first
+	// use) maps any violation or witness to one about device 0.
+	q.facts.push_back(q.wd == m.dev_val(0));
 	for (const auto &u : q.runs)
 		for (const auto &f : u.facts)
 			q.facts.push_back(f);
@@ -125,7 +164,7 @@ query build_query(z3::context &c, const lu::variant &v, property p, const bounds
 	// them (the initial zeros are never compared), so tokens below K lose
 	// nothing: any trace maps to one with small tokens by renaming.
 	for (const auto &a : q.steps)
-		q.facts.push_back(z3::ult(a.token, c.bv_val(K, TOKEN_BITS)));
+		q.facts.push_back(z3::ult(a.token, c.bv_val(K, dm.token_bits)));
 	switch (p) {
 	case property::no_silent_pasid_loss:
 	case property::loss_only_when_acknowledged:
@@ -239,7 +278,7 @@ query build_query(z3::context &c, const lu::variant &v, property p, const bounds
 		case property::image_round_trip: {
 			const z3::expr rec = m.record(S, wd, W);
 			const z3::expr pg = m.paging(rec);
-			const z3::expr tok = m.pick_hwpt(S.mtoken, pg, c.bv_val(0, TOKEN_BITS));
+			const z3::expr tok = m.pick_hwpt(S.mtoken, pg, c.bv_val(0, dm.token_bits));
 			z3::expr unique = c.bool_val(true);
 			for (unsigned h = 0; h < dm.hwpts; ++h)
 				unique = unique && z3::implies(m.ref(h) != pg && S.marked[h] && S.dompres[h], S.mtoken[h] != tok);

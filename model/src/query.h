@@ -35,8 +35,29 @@ struct query {
 	z3::expr premise() const; // what the non-vacuity query asserts
 };
 
-/** Build the query of (@v, @p) with the given bounds. */
-query build_query(z3::context &c, const lu::variant &v, property p, const bounds &b, bool from_initial = true);
+/**
+ * Build the query of (@v, @p) with the given bounds. @share_twin
+ * (observable-contract only): the full twin shares every state field but
+ * the records with the variant's run (unroll_twin); only sound when
+ * twin_lemma(@v) is unsat.
+ */
+query build_query(z3::context &c, const lu::variant &v, property p, const bounds &b, bool from_initial = true,
+		  bool share_twin = false);
+
+/** A check: facts and the goal whose unsat proves something. */
+struct lemma {
+	std::vector<z3::expr> facts;
+	z3::expr goal;
+};
+
+/**
+ * The lemma behind observable-contract's shared twin: from any state of the
+ * variant and any state of full that agree on every field but the records,
+ * a step (as the query admits them, over the query's slots) that returns
+ * the same value under both leaves them agreeing on every field but the
+ * records. The goal is its violation: unsat proves it.
+ */
+lemma twin_lemma(z3::context &c, const lu::variant &v, const bounds &b);
 
 /** Steps a step-local property looks at (1 or 2), 0 if it is not step-local. */
 unsigned induction_window(property p);
