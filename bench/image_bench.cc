@@ -76,6 +76,16 @@ const image_info *get_image(const key &k)
 	return &images.emplace(k, std::move(info)).first->second;
 }
 
+// The image of this row for every benchmark below: nullptr after
+// SkipWithError() if the old kernel or its image could not be built.
+const image_info *image_of(benchmark::State &state)
+{
+	const image_info *info = get_image(key_of(state));
+	if (!info)
+		state.SkipWithError("building the old kernel or its image failed");
+	return info;
+}
+
 void image_args(benchmark::internal::Benchmark *b)
 {
 	b->ArgNames({"pasids", "devices", "layout"});
@@ -100,11 +110,11 @@ void set_image_counters(benchmark::State &state, const image_info *info)
 // allocated for the whole image, checksum it; then free it.
 void BM_Serialize(benchmark::State &state)
 {
-	const key k = key_of(state);
-	const image_info *info = get_image(k);
-	old_kernel *ok = info ? kernel_for(k) : nullptr;
+	const image_info *info = image_of(state);
+	old_kernel *ok = info ? kernel_for(key_of(state)) : nullptr;
 	if (!ok) {
-		state.SkipWithError("building the old kernel or its image failed");
+		if (info)
+			state.SkipWithError("building the old kernel failed");
 		return;
 	}
 	for (auto _ : state) {
@@ -127,11 +137,9 @@ BENCHMARK(BM_Serialize)->Apply(image_args);
 // faulted in (no allocation, no page faults).
 void BM_Memcpy(benchmark::State &state)
 {
-	const image_info *info = get_image(key_of(state));
-	if (!info) {
-		state.SkipWithError("building the image failed");
+	const image_info *info = image_of(state);
+	if (!info)
 		return;
-	}
 	std::vector<std::uint8_t> dst(info->bytes.size(), 1);
 	for (auto _ : state) {
 		std::memcpy(dst.data(), info->bytes.data(), info->bytes.size());
@@ -145,11 +153,9 @@ BENCHMARK(BM_Memcpy)->Apply(image_args);
 // lu_kzalloc (calloc; fresh pages fault in on first write), copy, free.
 void BM_Memcpy_Alloc(benchmark::State &state)
 {
-	const image_info *info = get_image(key_of(state));
-	if (!info) {
-		state.SkipWithError("building the image failed");
+	const image_info *info = image_of(state);
+	if (!info)
 		return;
-	}
 	const std::size_t size = info->bytes.size();
 	for (auto _ : state) {
 		void *dst = lu_kzalloc(size);
@@ -169,11 +175,9 @@ BENCHMARK(BM_Memcpy_Alloc)->Apply(image_args);
 // every record and reference, PASID order and range), no allocation.
 void BM_Image_Parse(benchmark::State &state)
 {
-	const image_info *info = get_image(key_of(state));
-	if (!info) {
-		state.SkipWithError("building the image failed");
+	const image_info *info = image_of(state);
+	if (!info)
 		return;
-	}
 	for (auto _ : state) {
 		lu_img_view v;
 		int rc = lu_img_parse(info->bytes.data(), info->bytes.size(), &v, nullptr);
@@ -193,11 +197,9 @@ BENCHMARK(BM_Image_Parse)->Apply(image_args);
 // the same xa_destroy).
 void BM_Restore(benchmark::State &state)
 {
-	const image_info *info = get_image(key_of(state));
-	if (!info) {
-		state.SkipWithError("building the image failed");
+	const image_info *info = image_of(state);
+	if (!info)
 		return;
-	}
 	// Outside the timed loop: what the restored state costs in memory.
 	std::size_t restored_bytes = 0;
 	{
@@ -238,11 +240,9 @@ BENCHMARK(BM_Restore)->Apply(image_args);
 // every PASID stored in ascending order with xa_store(), then xa_destroy().
 void BM_Xarray_StoreAll(benchmark::State &state)
 {
-	const image_info *info = get_image(key_of(state));
-	if (!info) {
-		state.SkipWithError("building the image failed");
+	const image_info *info = image_of(state);
+	if (!info)
 		return;
-	}
 	static int dummy;
 	std::vector<xarray> xas(info->sets.size());
 	std::size_t bytes = 0;
@@ -268,11 +268,9 @@ BENCHMARK(BM_Xarray_StoreAll)->Apply(image_args);
 // xas_store() + xas_nomem()), then xa_destroy(). The floor of the rebuild.
 void BM_Xarray_FillSorted(benchmark::State &state)
 {
-	const image_info *info = get_image(key_of(state));
-	if (!info) {
-		state.SkipWithError("building the image failed");
+	const image_info *info = image_of(state);
+	if (!info)
 		return;
-	}
 	static int dummy;
 	std::vector<xarray> xas(info->sets.size());
 	for (auto _ : state) {

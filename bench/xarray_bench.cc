@@ -8,7 +8,8 @@
 // Items are entries; bytes_per_entry is the structure's live memory per entry
 // (xarray: lu_kzalloc'd nodes; std::map: bytes through a counting allocator).
 // Setup (index generation, filling for Load/Iterate/FindAfter) stays outside
-// the timed region.
+// the timed region: one generator, shape_of(), makes each (entries, pattern)
+// row's indices and memory figures once for all ten families.
 #include "lu/impl/xarray.h"
 
 #include <benchmark/benchmark.h>
@@ -18,6 +19,7 @@
 #include <map>
 #include <numeric>
 #include <random>
+#include <utility>
 #include <vector>
 
 using namespace lu::impl;
@@ -107,6 +109,50 @@ double map_bytes_per_entry(const std::vector<unsigned long> &idx)
 	return static_cast<double>(map_live_bytes - before) / static_cast<double>(idx.size());
 }
 
+// One row of the suite: its indices and what each structure holding them
+// costs per entry.  Built once per (entries, pattern) and shared by every
+// family, so that the xarray and std::map rows see the same indices and no
+// family pays the 2^20-entry shuffle of the random pattern again.
+struct shape {
+	std::vector<unsigned long> idx;
+	double xa_bytes_per_entry = 0;
+	double map_bytes_per_entry = 0;
+};
+
+const shape &shape_of(const benchmark::State &state)
+{
+	static std::map<std::pair<std::int64_t, std::int64_t>, shape> shapes;
+	const std::pair key{state.range(0), state.range(1)};
+	auto it = shapes.find(key);
+	if (it == shapes.end()) {
+		shape sh;
+		sh.idx = make_indices(static_cast<std::size_t>(key.first), static_cast<int>(key.second));
+		sh.xa_bytes_per_entry = xa_bytes_per_entry(sh.idx);
+		sh.map_bytes_per_entry = map_bytes_per_entry(sh.idx);
+		it = shapes.emplace(key, std::move(sh)).first;
+	}
+	return it->second;
+}
+
+// An xarray or a std::map holding a shape's entries, for the families that
+// read a full structure; the xarray is destroyed when it goes out of scope.
+struct filled_xarray {
+	xarray xa;
+	explicit filled_xarray(const shape &sh)
+	{
+		xa_init(&xa);
+		fill(&xa, sh.idx);
+	}
+	~filled_xarray() { xa_destroy(&xa); }
+	filled_xarray(const filled_xarray &) = delete;
+	filled_xarray &operator=(const filled_xarray &) = delete;
+};
+
+struct filled_map {
+	Map m;
+	explicit filled_map(const shape &sh) { map_fill(m, sh.idx); }
+};
+
 void finish(benchmark::State &state, std::size_t n, double bytes_per_entry)
 {
 	state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * n));
@@ -116,7 +162,8 @@ void finish(benchmark::State &state, std::size_t n, double bytes_per_entry)
 /* Store every index into an empty array (the array is destroyed untimed). */
 void BM_Xarray_Store(benchmark::State &state)
 {
-	auto idx = make_indices(static_cast<std::size_t>(state.range(0)), static_cast<int>(state.range(1)));
+	const shape &sh = shape_of(state);
+	const auto &idx = sh.idx;
 	DEFINE_XARRAY(xa);
 	for (auto _ : state) {
 		fill(&xa, idx);
@@ -124,12 +171,13 @@ void BM_Xarray_Store(benchmark::State &state)
 		xa_destroy(&xa);
 		state.ResumeTiming();
 	}
-	finish(state, idx.size(), xa_bytes_per_entry(idx));
+	finish(state, idx.size(), sh.xa_bytes_per_entry);
 }
 
 void BM_StdMap_Store(benchmark::State &state)
 {
-	auto idx = make_indices(static_cast<std::size_t>(state.range(0)), static_cast<int>(state.range(1)));
+	const shape &sh = shape_of(state);
+	const auto &idx = sh.idx;
 	for (auto _ : state) {
 		Map m;
 		map_fill(m, idx);
@@ -137,39 +185,41 @@ void BM_StdMap_Store(benchmark::State &state)
 		m.clear();
 		state.ResumeTiming();
 	}
-	finish(state, idx.size(), map_bytes_per_entry(idx));
+	finish(state, idx.size(), sh.map_bytes_per_entry);
 }
 
 /* Load every present index (in the pattern's order). */
 void BM_Xarray_Load(benchmark::State &state)
 {
-	auto idx = make_indices(static_cast<std::size_t>(state.range(0)), static_cast<int>(state.range(1)));
-	DEFINE_XARRAY(xa);
-	fill(&xa, idx);
+	const shape &sh = shape_of(state);
+	const auto &idx = sh.idx;
+	filled_xarray f(sh);
+	xarray &xa = f.xa;
 	for (auto _ : state) {
 		for (unsigned long i : idx)
 			benchmark::DoNotOptimize(xa_load(&xa, i));
 	}
-	finish(state, idx.size(), xa_bytes_per_entry(idx));
-	xa_destroy(&xa);
+	finish(state, idx.size(), sh.xa_bytes_per_entry);
 }
 
 void BM_StdMap_Load(benchmark::State &state)
 {
-	auto idx = make_indices(static_cast<std::size_t>(state.range(0)), static_cast<int>(state.range(1)));
-	Map m;
-	map_fill(m, idx);
+	const shape &sh = shape_of(state);
+	const auto &idx = sh.idx;
+	const filled_map f(sh);
+	const Map &m = f.m;
 	for (auto _ : state) {
 		for (unsigned long i : idx)
 			benchmark::DoNotOptimize(m.find(i)->second);
 	}
-	finish(state, idx.size(), map_bytes_per_entry(idx));
+	finish(state, idx.size(), sh.map_bytes_per_entry);
 }
 
 /* Erase every index of a full array (refilled untimed), down to empty. */
 void BM_Xarray_Erase(benchmark::State &state)
 {
-	auto idx = make_indices(static_cast<std::size_t>(state.range(0)), static_cast<int>(state.range(1)));
+	const shape &sh = shape_of(state);
+	const auto &idx = sh.idx;
 	DEFINE_XARRAY(xa);
 	for (auto _ : state) {
 		state.PauseTiming();
@@ -180,12 +230,13 @@ void BM_Xarray_Erase(benchmark::State &state)
 	}
 	if (!xa_empty(&xa))
 		state.SkipWithError("array not empty after erasing every index");
-	finish(state, idx.size(), xa_bytes_per_entry(idx));
+	finish(state, idx.size(), sh.xa_bytes_per_entry);
 }
 
 void BM_StdMap_Erase(benchmark::State &state)
 {
-	auto idx = make_indices(static_cast<std::size_t>(state.range(0)), static_cast<int>(state.range(1)));
+	const shape &sh = shape_of(state);
+	const auto &idx = sh.idx;
 	Map m;
 	for (auto _ : state) {
 		state.PauseTiming();
@@ -194,15 +245,16 @@ void BM_StdMap_Erase(benchmark::State &state)
 		for (unsigned long i : idx)
 			benchmark::DoNotOptimize(m.erase(i));
 	}
-	finish(state, idx.size(), map_bytes_per_entry(idx));
+	finish(state, idx.size(), sh.map_bytes_per_entry);
 }
 
 /* Walk every entry with xas_for_each(): O(n) in total. */
 void BM_Xarray_Iterate(benchmark::State &state)
 {
-	auto idx = make_indices(static_cast<std::size_t>(state.range(0)), static_cast<int>(state.range(1)));
-	DEFINE_XARRAY(xa);
-	fill(&xa, idx);
+	const shape &sh = shape_of(state);
+	const auto &idx = sh.idx;
+	filled_xarray f(sh);
+	xarray &xa = f.xa;
 	for (auto _ : state) {
 		XA_STATE(xas, &xa, 0);
 		void *entry;
@@ -214,28 +266,29 @@ void BM_Xarray_Iterate(benchmark::State &state)
 		if (n != idx.size())
 			state.SkipWithError("walk missed entries");
 	}
-	finish(state, idx.size(), xa_bytes_per_entry(idx));
-	xa_destroy(&xa);
+	finish(state, idx.size(), sh.xa_bytes_per_entry);
 }
 
 void BM_StdMap_Iterate(benchmark::State &state)
 {
-	auto idx = make_indices(static_cast<std::size_t>(state.range(0)), static_cast<int>(state.range(1)));
-	Map m;
-	map_fill(m, idx);
+	const shape &sh = shape_of(state);
+	const auto &idx = sh.idx;
+	const filled_map f(sh);
+	const Map &m = f.m;
 	for (auto _ : state) {
 		for (auto &kv : m)
 			benchmark::DoNotOptimize(kv.second);
 	}
-	finish(state, idx.size(), map_bytes_per_entry(idx));
+	finish(state, idx.size(), sh.map_bytes_per_entry);
 }
 
 /* Walk every entry with xa_find_after() (= xa_for_each): each step from the root. */
 void BM_Xarray_FindAfter(benchmark::State &state)
 {
-	auto idx = make_indices(static_cast<std::size_t>(state.range(0)), static_cast<int>(state.range(1)));
-	DEFINE_XARRAY(xa);
-	fill(&xa, idx);
+	const shape &sh = shape_of(state);
+	const auto &idx = sh.idx;
+	filled_xarray f(sh);
+	xarray &xa = f.xa;
 	for (auto _ : state) {
 		unsigned long index;
 		void *entry;
@@ -247,16 +300,16 @@ void BM_Xarray_FindAfter(benchmark::State &state)
 		if (n != idx.size())
 			state.SkipWithError("walk missed entries");
 	}
-	finish(state, idx.size(), xa_bytes_per_entry(idx));
-	xa_destroy(&xa);
+	finish(state, idx.size(), sh.xa_bytes_per_entry);
 }
 
 /* The same walk as std::map::upper_bound() from each found key. */
 void BM_StdMap_FindAfter(benchmark::State &state)
 {
-	auto idx = make_indices(static_cast<std::size_t>(state.range(0)), static_cast<int>(state.range(1)));
-	Map m;
-	map_fill(m, idx);
+	const shape &sh = shape_of(state);
+	const auto &idx = sh.idx;
+	const filled_map f(sh);
+	const Map &m = f.m;
 	for (auto _ : state) {
 		auto it = m.lower_bound(0);
 		std::size_t n = 0;
@@ -268,7 +321,7 @@ void BM_StdMap_FindAfter(benchmark::State &state)
 		if (n != idx.size())
 			state.SkipWithError("walk missed entries");
 	}
-	finish(state, idx.size(), map_bytes_per_entry(idx));
+	finish(state, idx.size(), sh.map_bytes_per_entry);
 }
 
 void Shapes(benchmark::internal::Benchmark *b)
