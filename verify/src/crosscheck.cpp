@@ -770,7 +770,8 @@ check_report run_engine_check(const backend &model, const backend &reference, co
 			o.progress(fmt::format("evaluator: trace {}/{} on the Z3 simulator", n, n_traces));
 		auto [cfg, t] = random_trace(g);
 		r.counts["random_traces"]++;
-		for (const auto &v : vs) {
+		// one variant per trace, in turn: Z3 takes about a second per run
+		for (const auto &v : {vs[n % vs.size()]}) {
 			r.cases++;
 			r.coverage[name_part(v)]++;
 			const auto a = model.run(cfg, v, t), b = reference.run(cfg, v, t);

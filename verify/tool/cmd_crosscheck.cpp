@@ -110,7 +110,7 @@ int run_crosscheck(crosscheck_opts &o)
 	if (o.size == "big") {
 		o.x.exhaustive_depth = std::max(o.x.exhaustive_depth, 3u);
 		o.x.random = std::max<std::size_t>(o.x.random, 1000000);
-		o.x.solver_sample = std::max<std::size_t>(o.x.solver_sample, 600);
+		o.x.solver_sample = std::max<std::size_t>(o.x.solver_sample, 300);
 	}
 	for (const auto &name : o.variants) {
 		auto v = parse_variant_label(name);
@@ -233,7 +233,7 @@ void add_crosscheck(CLI::App &app, int *rc)
 {
 	auto o = std::make_shared<crosscheck_opts>();
 	auto *sub = app.add_subcommand("crosscheck", "Cross-check impl against model; mutation testing");
-	sub->add_option("--size", o->size, "ci (minutes) or big (depth 3, 1e6 random traces, 600 on Z3)")
+	sub->add_option("--size", o->size, "ci (minutes) or big (depth 3, 1e6 random traces, 300 of them on Z3)")
 		->check(CLI::IsMember({"ci", "big"}));
 	sub->add_option("--depth", o->x.exhaustive_depth, "Exhaustive suffix depth of the conformance traces");
 	sub->add_option("--random", o->x.random, "Seeded random conformance traces");

@@ -10,7 +10,10 @@
  * and blocks its outcome projection (return value, and the branch features
  * that select it: PASID class with the edges 0, 1, max_pasids-1, 2^20-1 and
  * out of range, token class, flags class, hwpt kind, the policy's inputs)
- * until no new projection is left. Each case carries the model's return
+ * until no new projection is left. A feature counts only where it can
+ * matter (not after kexec; for preserve_device only once the checks before
+ * it passed, with the edge tokens as a second pass), so every projection
+ * is exhausted well below the default cap. Each case carries the model's return
  * values and the model's whole post-state, for verify/ to compare with
  * lu::impl. Z3-free header.
  */

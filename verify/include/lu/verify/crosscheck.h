@@ -128,7 +128,7 @@ struct crosscheck_options {
 	unsigned exhaustive_depth = 1;       /**< suffix depth of the exhaustive traces */
 	std::size_t random = 1000;           /**< seeded random traces (each under every variant) */
 	std::uint64_t seed = 1;
-	std::size_t solver_sample = 60;      /**< random traces also run on the Z3-solving simulator */
+	std::size_t solver_sample = 30;      /**< random traces also run on the Z3-solving simulator */
 	bool replay = true;
 	unsigned prove_depth = 6;
 	std::string emit_dir;                /**< write the first divergence of each check here */
@@ -175,8 +175,8 @@ check_report run_conformance(const backend &impl, const backend &model, const cr
 
 /**
  * @brief The evaluator against the reference: the first o.solver_sample
- * random conformance traces (same seed, same generator) under every
- * variant, on @p model and on @p reference; any difference is a
+ * random conformance traces (same seed, same generator), each under one
+ * variant in turn, on @p model and on @p reference; any difference is a
  * disagreement.
  * @param model the backend under check (the compiled evaluator)
  * @param reference the Z3-solving simulator
