@@ -243,6 +243,32 @@ result prove(const lu::variant &v, property p, const prove_options &opt)
 			r.witness = decode(m, q, k, p);
 			r.note = "sat at depth " + std::to_string(k);
 		}
+		// A loss property proved up to the depth may have an unbounded
+		// proof: an inductive strengthening (docs/model.md). Every
+		// obligation must give its expected answer.
+		std::string unbounded;
+		bool strengthened = false;
+		if (main == z3::unsat && !capability && !inductive) {
+			const std::vector<obligation> obs = loss_induction(c, v, p, opt.bounds);
+			strengthened = !obs.empty();
+			for (const auto &o : obs) {
+				z3::solver s(c);
+				configure(s, opt.rlimit, opt.random_seed);
+				for (const auto &f : o.check.facts)
+					s.add(f);
+				s.add(o.check.goal);
+				const z3::check_result ro = s.check();
+				if (ro != (o.expect_sat ? z3::sat : z3::unsat)) {
+					const char *got = ro == z3::sat ? "sat" : ro == z3::unsat ? "unsat" : "unknown";
+					unbounded = "; every depth: not proved (" + o.name + ": " + got + ")";
+					strengthened = false;
+					break;
+				}
+			}
+			if (strengthened)
+				unbounded = "; every depth: inductive invariant (k-induction, k = 1)";
+		}
+		r.every_depth = main == z3::unsat && !capability && (inductive || strengthened);
 		switch (main) {
 		case z3::sat:
 			r.verdict = capability ? verdict::proved : verdict::counterexample;
@@ -250,7 +276,7 @@ result prove(const lu::variant &v, property p, const prove_options &opt)
 		case z3::unsat:
 			r.verdict = capability ? verdict::counterexample : verdict::proved;
 			r.note = inductive ? "inductive: no step from any state violates it (every depth)"
-					   : "unsat up to depth " + std::to_string(q.depth);
+					   : "unsat up to depth " + std::to_string(q.depth) + unbounded;
 			break;
 		case z3::unknown:
 			r.verdict = verdict::unknown;

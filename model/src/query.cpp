@@ -300,4 +300,129 @@ query build_query(z3::context &c, const lu::variant &v, property p, const bounds
 	return q;
 }
 
+std::vector<obligation> loss_induction(z3::context &c, const lu::variant &v, property p, const bounds &b)
+{
+	if (p != property::no_silent_pasid_loss && p != property::loss_only_when_acknowledged)
+		return {};
+	if (v.freeze != lu::freeze::busy || v.vfio_gate != lu::vfio_gate::always || v.policy == lu::policy::silent_drop)
+		return {};
+	const bool full = v.policy == lu::policy::full;
+	// The kernel's widths, not the bounded proofs': a trace of any length
+	// names any token, and a counter counts at most 2^20 - 1 PASIDs, so 21
+	// bits never wrap.
+	const dims dm{b.devices, b.hwpts, TOKEN_BITS, lu::PASID_BITS + 1};
+	const unsigned D = dm.devices, H = dm.hwpts;
+	const sym_config cfg = make_config(c, dm, "");
+	const std::vector<sym_step> steps = make_steps(c, dm, 1, "");
+	const z3::expr wd = c.bv_const("w_dev", dm.dev_bits());
+	const z3::expr wp = c.bv_const("w_pasid", IDX_BITS);
+	// The fixed slots: the RID, the step's PASID, the witness (any index).
+	const std::vector<z3::expr> idx{c.bv_val(0, IDX_BITS), steps[0].pasid.extract(IDX_BITS - 1, 0), wp};
+	const unsigned K = 3, W = 2, P = 1;
+	const machine m(c, dm, v, cfg, idx);
+	const unrolling u = unroll(m, steps, "", false); // states[0]: any slot-consistent state
+	const z3::expr T = c.bool_val(true), zero_idx = c.bv_val(0, IDX_BITS);
+	const z3::expr zero_flags = c.bv_val(0, FLAG_BITS);
+	const z3::expr ign_bit = c.bv_val(lu::IOMMU_LU_FLAG_IGNORE_PASID, FLAG_BITS);
+	auto ack = [&](const sym_state &s, unsigned d) { return (s.dflags[d] & ign_bit) != zero_flags; };
+	auto cnt_val = [&](unsigned n) { return c.bv_val(n, dm.cnt_bits); };
+
+	// E: attach[g][p] is none iff devs[g][p] is empty (every slot).
+	auto table_inv = [&](const sym_state &s) {
+		z3::expr r = T;
+		for (unsigned g = 0; g < D; ++g)
+			for (unsigned j = 0; j < K; ++j) {
+				z3::expr some = c.bool_val(false);
+				for (unsigned d = 0; d < D; ++d)
+					some = some || (cfg.group[d] == m.dev_val(g) && s.in[d * K + j]);
+				r = r && ((s.att[g * K + j] != m.none()) == some);
+			}
+		return r;
+	};
+	// contrib(d, h, j): PASID idx[j] > 0 of device d is attached through h.
+	auto contrib = [&](const sym_state &s, unsigned d, unsigned h, unsigned j) {
+		return idx[j] != zero_idx && s.in[d * K + j] && m.att_at(s, cfg.group[d], j) == m.ref(h);
+	};
+	// C: the counters' consequence used below (justified by E and the step
+	// lemma, docs/model.md): an attached PASID is counted.
+	auto counted = [&](const sym_state &s) {
+		z3::expr r = T;
+		for (unsigned d = 0; d < D; ++d)
+			for (unsigned h = 0; h < H; ++h)
+				for (unsigned j = 0; j < K; ++j)
+					r = r && z3::implies(contrib(s, d, h, j), s.cnt[d * H + h] != cnt_val(0));
+		return r;
+	};
+	// The strengthening invariant: nr counts the preserved devices of the
+	// group (each with a record: gate always), and a preserved device's
+	// record is the current (frozen) state of its group.
+	auto inv = [&](const sym_state &s) {
+		z3::expr r = T;
+		for (unsigned g = 0; g < D; ++g) {
+			z3::expr n = cnt_val(0);
+			for (unsigned d = 0; d < D; ++d)
+				n = n + z3::ite(cfg.group[d] == m.dev_val(g) && s.dpres[d] && s.drec[d], cnt_val(1), cnt_val(0));
+			r = r && s.nr[g] == n;
+		}
+		for (unsigned d = 0; d < D; ++d) {
+			const z3::expr &g = cfg.group[d];
+			const z3::expr rid = m.att_at(s, g, machine::rid_slot());
+			r = r && s.dpres[d] == s.drec[d];
+			z3::expr rec = rid != m.none() && s.rec_rid[d] == (full ? rid : m.paging(rid)) &&
+				       s.rec_on[d] == (full ? !ack(s, d) : c.bool_val(false));
+			for (unsigned j = 0; j < K; ++j) {
+				rec = rec && s.rec_in[d * K + j] == s.in[d * K + j] && s.rec_att[d * K + j] == m.att_at(s, g, j);
+				if (!full) // the policy refused PASIDs unless acknowledged
+					rec = rec && z3::implies(idx[j] != zero_idx && !ack(s, d), !s.in[d * K + j]);
+			}
+			r = r && z3::implies(s.dpres[d], rec);
+		}
+		return r;
+	};
+	auto bad = [&](const sym_state &S) {
+		const z3::expr pres = m.pick(S.dpres, wd);
+		const z3::expr a = (m.pick(S.dflags, wd) & ign_bit) != zero_flags;
+		if (p == property::no_silent_pasid_loss)
+			return S.kexeced[0] && pres && !a && m.lost(S, wd, W);
+		return S.kexeced[0] && pres && m.lost(S, wd, W) && !(wp != zero_idx && a);
+	};
+
+	std::vector<z3::expr> base{m.wellformed_config(), m.canonical_config(), z3::ult(wd, c.bv_val(D, dm.dev_bits()))};
+	for (const auto &f : u.facts) // slot consistency, the step's range, the transition
+		base.push_back(f);
+	base.push_back(m.canonical_step(steps[0]));
+	const sym_state &s = u.states[0], &n = u.states[1];
+	std::vector<obligation> out;
+	out.push_back({"table invariant is inductive", {base, table_inv(s) && !table_inv(n)}});
+	// The counters' step lemma: a counter moves by exactly the change of
+	// its own contribution at the step's PASID, and no other index's
+	// contribution changes.
+	{
+		const z3::expr inr = z3::ult(steps[0].pasid, c.bv_val(lu::PASID_LIMIT, ARG_PASID_BITS));
+		z3::expr ok = T;
+		for (unsigned d = 0; d < D; ++d)
+			for (unsigned h = 0; h < H; ++h) {
+				auto as_cnt = [&](const z3::expr &b2) { return z3::ite(b2, cnt_val(1), cnt_val(0)); };
+				const z3::expr delta = z3::ite(inr, as_cnt(contrib(n, d, h, P)) - as_cnt(contrib(s, d, h, P)), cnt_val(0));
+				ok = ok && n.cnt[d * H + h] - s.cnt[d * H + h] == delta;
+				ok = ok && z3::implies(!inr || idx[W] != idx[P], contrib(n, d, h, W) == contrib(s, d, h, W));
+			}
+		out.push_back({"counters move with the attachments", {base, table_inv(s) && !ok}});
+	}
+	{
+		sym_state s0 = make_state(c, dm, K, "i_");
+		std::vector<z3::expr> f0{m.wellformed_config(), m.initial(s0)};
+		out.push_back({"invariant holds initially", {f0, !inv(s0)}});
+	}
+	out.push_back({"invariant is inductive", {base, table_inv(s) && counted(s) && inv(s) && !inv(n)}});
+	// Non-vacuity: the step's premise admits a preserved device attached
+	// at the witness index, and a successful step.
+	out.push_back({"the step's premise is satisfiable",
+		       {base, table_inv(s) && counted(s) && inv(s) && !s.kexeced[0] && m.pick(s.dpres, wd) &&
+				      m.attached(s, wd, W) != m.none() && wp != zero_idx && u.rets[0] == m.ret_val(0)},
+		       true});
+	out.push_back({"invariant implies the property", {base, table_inv(s) && counted(s) && inv(s) && bad(s)}});
+	return out;
+}
+
 } // namespace lu::model::internal

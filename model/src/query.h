@@ -8,6 +8,7 @@
 #include <z3++.h>
 
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "encoding.h"
@@ -58,6 +59,24 @@ struct lemma {
  * records. The goal is its violation: unsat proves it.
  */
 lemma twin_lemma(z3::context &c, const lu::variant &v, const bounds &b);
+
+/** One obligation of an unbounded proof: unsat proves it (sat, for a non-vacuity check). */
+struct obligation {
+	std::string name;
+	lemma check;
+	bool expect_sat = false;
+};
+
+/**
+ * The unbounded proof of a loss property (no-silent-pasid-loss,
+ * loss-only-when-acknowledged) for @v: the obligations that together show
+ * it for every trace length (docs/model.md, "Beyond bounded model
+ * checking"): the table invariant and the counters' step lemma, then the
+ * strengthening invariant's base, step, non-vacuity and safety. Empty when the property
+ * is not a loss property or the variant has no such proof (a rid-only gate,
+ * freeze allowed, or silent-drop).
+ */
+std::vector<obligation> loss_induction(z3::context &c, const lu::variant &v, property p, const bounds &b);
 
 /** Steps a step-local property looks at (1 or 2), 0 if it is not step-local. */
 unsigned induction_window(property p);

@@ -196,6 +196,11 @@ struct result {
 	double seconds = 0;
 	std::optional<lu::model::witness> witness; /**< counterexample, or a capability's witness */
 	std::string note;   /**< how the verdict was reached (e.g. "unsat at depth 8") */
+	/**
+	 * proved for every trace length, not only up to bounds.depth (an
+	 * inductive argument; the note says which, docs/model.md gives it)
+	 */
+	bool every_depth = false;
 };
 
 /** @brief Solver budget and bounds of a proof run. */
