@@ -180,6 +180,20 @@ unsigned minimise(z3::context &c, const query &q, const prove_options &opt, z3::
 	return k;
 }
 
+// One obligation of an inductive argument gives its expected answer.
+bool holds(z3::context &c, const obligation &o, const prove_options &opt, std::string *got = nullptr)
+{
+	z3::solver s(c);
+	configure(s, opt.rlimit, opt.random_seed);
+	for (const auto &f : o.check.facts)
+		s.add(f);
+	s.add(o.check.goal);
+	const z3::check_result r = s.check();
+	if (got)
+		*got = r == z3::sat ? "sat" : r == z3::unsat ? "unsat" : "unknown";
+	return r == (o.expect_sat ? z3::sat : z3::unsat);
+}
+
 // observable-contract's full twin shares the variant's state but the
 // records when twin_lemma() is proved for this variant (every variant with
 // full's knobs); otherwise it is unrolled on its own. Either way the query
@@ -224,7 +238,10 @@ result prove(const lu::variant &v, property p, const prove_options &opt)
 			bounds bw = opt.bounds;
 			bw.depth = w;
 			const query qi = build_query(c, v, p, bw, false);
-			inductive = solve(c, qi, opt, {qi.bad_at.back()}, nullptr, nullptr) == z3::unsat;
+			const z3::expr inv = session_invariant(qi.runs[0].m, qi.runs[0].states[0]);
+			inductive = solve(c, qi, opt, {qi.bad_at.back(), inv}, nullptr, nullptr) == z3::unsat;
+			for (const auto &o : session_invariant_checks(c, v, opt.bounds))
+				inductive = inductive && holds(c, o, opt);
 		}
 		const z3::check_result main =
 			inductive ? z3::unsat : solve(c, q, opt, {q.goal()}, &mdl, &r.reason);
@@ -252,14 +269,8 @@ result prove(const lu::variant &v, property p, const prove_options &opt)
 			const std::vector<obligation> obs = loss_induction(c, v, p, opt.bounds);
 			strengthened = !obs.empty();
 			for (const auto &o : obs) {
-				z3::solver s(c);
-				configure(s, opt.rlimit, opt.random_seed);
-				for (const auto &f : o.check.facts)
-					s.add(f);
-				s.add(o.check.goal);
-				const z3::check_result ro = s.check();
-				if (ro != (o.expect_sat ? z3::sat : z3::unsat)) {
-					const char *got = ro == z3::sat ? "sat" : ro == z3::unsat ? "unsat" : "unknown";
+				std::string got;
+				if (!holds(c, o, opt, &got)) {
 					unbounded = "; every depth: not proved (" + o.name + ": " + got + ")";
 					strengthened = false;
 					break;
@@ -275,7 +286,7 @@ result prove(const lu::variant &v, property p, const prove_options &opt)
 			break;
 		case z3::unsat:
 			r.verdict = capability ? verdict::counterexample : verdict::proved;
-			r.note = inductive ? "inductive: no step from any state violates it (every depth)"
+			r.note = inductive ? "inductive: no step from any state (with the session invariant) violates it (every depth)"
 					   : "unsat up to depth " + std::to_string(q.depth) + unbounded;
 			break;
 		case z3::unknown:

@@ -425,4 +425,26 @@ std::vector<obligation> loss_induction(z3::context &c, const lu::variant &v, pro
 	return out;
 }
 
+z3::expr session_invariant(const machine &m, const sym_state &s)
+{
+	z3::expr r = m.ctx().bool_val(true);
+	for (const auto &dp : s.dompres)
+		r = r && z3::implies(!s.ipres[0], !dp);
+	return r;
+}
+
+std::vector<obligation> session_invariant_checks(z3::context &c, const lu::variant &v, const bounds &b)
+{
+	bounds b1 = b;
+	b1.depth = 1;
+	const query q = build_query(c, v, property::failure_changes_nothing, b1, false);
+	const unrolling &u = q.runs[0];
+	std::vector<obligation> out;
+	const sym_state s0 = make_state(c, q.dm, u.m.slots(), "i_");
+	out.push_back({"session invariant holds initially", {{u.m.initial(s0)}, !session_invariant(u.m, s0)}});
+	out.push_back({"session invariant is inductive",
+		       {q.facts, session_invariant(u.m, u.states[0]) && !session_invariant(u.m, u.states[1])}});
+	return out;
+}
+
 } // namespace lu::model::internal

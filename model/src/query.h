@@ -78,6 +78,17 @@ struct obligation {
  */
 std::vector<obligation> loss_induction(z3::context &c, const lu::variant &v, property p, const bounds &b);
 
+/**
+ * The invariant the induction step of a step-local property may assume of
+ * its arbitrary first state: a domain is preserved only while the iommufd
+ * is (preserve_iommufd sets domain_preserved, unpreserve_iommufd clears
+ * both).
+ */
+z3::expr session_invariant(const machine &m, const sym_state &s);
+
+/** The obligations that make session_invariant() hold in every reachable state (unsat each). */
+std::vector<obligation> session_invariant_checks(z3::context &c, const lu::variant &v, const bounds &b);
+
 /** Steps a step-local property looks at (1 or 2), 0 if it is not step-local. */
 unsigned induction_window(property p);
 
