@@ -119,7 +119,9 @@ lemma twin_lemma(z3::context &c, const lu::variant &v, const bounds &b)
 query build_query(z3::context &c, const lu::variant &v, property p, const bounds &b, bool from_initial,
 		  bool share_twin)
 {
-	const dims dm = proof_dims(b.devices, b.hwpts, b.depth);
+	dims dm = proof_dims(b.devices, b.hwpts, b.depth);
+	if (!from_initial) // an arbitrary state's nr counts up to the devices
+		dm.cnt_bits = CNT_BITS;
 	const unsigned K = b.depth;
 	query q{dm,
 		K,
@@ -427,9 +429,22 @@ std::vector<obligation> loss_induction(z3::context &c, const lu::variant &v, pro
 
 z3::expr session_invariant(const machine &m, const sym_state &s)
 {
-	z3::expr r = m.ctx().bool_val(true);
+	z3::context &c = m.ctx();
+	const unsigned D = m.size().devices, w = m.size().cnt_bits;
+	z3::expr r = c.bool_val(true);
 	for (const auto &dp : s.dompres)
 		r = r && z3::implies(!s.ipres[0], !dp);
+	for (unsigned d = 0; d < D; ++d) {
+		r = r && z3::implies(s.drec[d], s.dpres[d]);
+		if (m.var().vfio_gate == lu::vfio_gate::always)
+			r = r && z3::implies(s.dpres[d], s.drec[d]);
+	}
+	for (unsigned g = 0; g < D; ++g) {
+		z3::expr n = c.bv_val(0, w);
+		for (unsigned d = 0; d < D; ++d)
+			n = n + z3::ite(m.cfg().group[d] == m.dev_val(g) && s.drec[d], c.bv_val(1, w), c.bv_val(0, w));
+		r = r && s.nr[g] == n;
+	}
 	return r;
 }
 

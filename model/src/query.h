@@ -81,8 +81,8 @@ std::vector<obligation> loss_induction(z3::context &c, const lu::variant &v, pro
 /**
  * The invariant the induction step of a step-local property may assume of
  * its arbitrary first state: a domain is preserved only while the iommufd
- * is (preserve_iommufd sets domain_preserved, unpreserve_iommufd clears
- * both).
+ * is; a device has a record only while preserved (always, under the vfio
+ * gate always); nr[g] counts the devices of g with a record.
  */
 z3::expr session_invariant(const machine &m, const sym_state &s);
 
