@@ -234,7 +234,7 @@ result prove(const lu::variant &v, property p, const prove_options &opt)
 		// proves it for every depth; sat may be an unreachable state, so BMC
 		// decides then.
 		bool inductive = false;
-		if (const unsigned w = induction_window(p); w > 0 && w <= opt.bounds.depth) {
+		if (const unsigned w = induction_window(p); opt.induction && w > 0 && w <= opt.bounds.depth) {
 			bounds bw = opt.bounds;
 			bw.depth = w;
 			const query qi = build_query(c, v, p, bw, false);
@@ -243,8 +243,25 @@ result prove(const lu::variant &v, property p, const prove_options &opt)
 			for (const auto &o : session_invariant_checks(c, v, opt.bounds))
 				inductive = inductive && holds(c, o, opt);
 		}
+		// A loss property may have an unbounded proof: an inductive
+		// strengthening (docs/model.md). Every obligation must give its
+		// expected answer; then BMC is not needed.
+		bool strengthened = false;
+		std::string unbounded;
+		if (opt.induction && !capability) {
+			const std::vector<obligation> obs = loss_induction(c, v, p, opt.bounds);
+			strengthened = !obs.empty();
+			for (const auto &o : obs) {
+				std::string got;
+				if (!holds(c, o, opt, &got)) {
+					unbounded = "; every depth: not proved (" + o.name + ": " + got + ")";
+					strengthened = false;
+					break;
+				}
+			}
+		}
 		const z3::check_result main =
-			inductive ? z3::unsat : solve(c, q, opt, {q.goal()}, &mdl, &r.reason);
+			inductive || strengthened ? z3::unsat : solve(c, q, opt, {q.goal()}, &mdl, &r.reason);
 		if (main == z3::sat) {
 			z3::model m = *mdl;
 			unsigned k = q.depth;
@@ -260,25 +277,6 @@ result prove(const lu::variant &v, property p, const prove_options &opt)
 			r.witness = decode(m, q, k, p);
 			r.note = "sat at depth " + std::to_string(k);
 		}
-		// A loss property proved up to the depth may have an unbounded
-		// proof: an inductive strengthening (docs/model.md). Every
-		// obligation must give its expected answer.
-		std::string unbounded;
-		bool strengthened = false;
-		if (main == z3::unsat && !capability && !inductive) {
-			const std::vector<obligation> obs = loss_induction(c, v, p, opt.bounds);
-			strengthened = !obs.empty();
-			for (const auto &o : obs) {
-				std::string got;
-				if (!holds(c, o, opt, &got)) {
-					unbounded = "; every depth: not proved (" + o.name + ": " + got + ")";
-					strengthened = false;
-					break;
-				}
-			}
-			if (strengthened)
-				unbounded = "; every depth: inductive invariant (k-induction, k = 1)";
-		}
 		r.every_depth = main == z3::unsat && !capability && (inductive || strengthened);
 		switch (main) {
 		case z3::sat:
@@ -287,7 +285,9 @@ result prove(const lu::variant &v, property p, const prove_options &opt)
 		case z3::unsat:
 			r.verdict = capability ? verdict::counterexample : verdict::proved;
 			r.note = inductive ? "inductive: no step from any state (with the session invariant) violates it (every depth)"
-					   : "unsat up to depth " + std::to_string(q.depth) + unbounded;
+				 : strengthened
+					 ? "inductive invariant (k-induction, k = 1): every depth, no BMC needed"
+					 : "unsat up to depth " + std::to_string(q.depth) + unbounded;
 			break;
 		case z3::unknown:
 			r.verdict = verdict::unknown;

@@ -209,6 +209,12 @@ struct prove_options {
 	std::uint64_t rlimit = 400'000'000; /**< Z3 resource limit per check (deterministic) */
 	unsigned random_seed = 0;
 	bool minimise = true; /**< fewest steps, then smallest PASIDs and tokens */
+	/**
+	 * try the inductive arguments first (step-local properties, the loss
+	 * properties' strengthening): when one holds, the verdict is proved
+	 * for every depth without BMC; false: bounded model checking only
+	 */
+	bool induction = true;
 };
 
 /**
