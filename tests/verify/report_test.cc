@@ -229,6 +229,29 @@ TEST(Report, ObservationLineIsStable)
 		  "Result reject pasid-survives-update NoWitness depth=8");
 }
 
+// A proof for every trace length is told apart from a bounded one in the
+// table, the observation line and the JSON; a bounded one stays as it was.
+TEST(Report, EveryDepthProofIsMarked)
+{
+	auto inductive = synthetic("reject", property::no_silent_pasid_loss, verdict::proved);
+	inductive.every_depth = true;
+	const auto bounded = synthetic("full", property::no_silent_pasid_loss, verdict::proved);
+
+	const auto table = lu::verify::verdict_table({inductive, bounded});
+	const auto lines = lines_of(table);
+	ASSERT_GE(lines.size(), 4u);
+	EXPECT_EQ(lines[3], "  no-silent  proved* proved");
+	EXPECT_NE(table.find("proved*: proved for every trace length"), std::string::npos) << table;
+	EXPECT_EQ(lu::verify::verdict_table({bounded}).find("proved*"), std::string::npos);
+
+	EXPECT_EQ(lu::verify::observation_line(inductive), "Result reject no-silent-pasid-loss Proved depth=any");
+	EXPECT_EQ(lu::verify::observation_line(bounded), "Result full no-silent-pasid-loss Proved depth=8");
+
+	const auto j = lu::verify::report_json({inductive, bounded}, small_run(), {});
+	EXPECT_EQ(j["results"][0]["every_depth"], true);
+	EXPECT_EQ(j["results"][1]["every_depth"], false);
+}
+
 TEST(Uapi, SeedWitnessAsSelftest)
 {
 	const auto c = lu::verify::uapi_selftest(seed_counterexample("v1"), "\t");

@@ -193,7 +193,10 @@ std::string cell_word(const lu::model::result &r)
 {
 	using lu::model::verdict;
 	switch (r.verdict) {
-	case verdict::proved: return r.vacuity == lu::model::vacuity::vacuous ? "VACUOUS" : "proved";
+	case verdict::proved:
+		if (r.vacuity == lu::model::vacuity::vacuous)
+			return "VACUOUS";
+		return r.every_depth ? "proved*" : "proved";
 	case verdict::counterexample: return "CEX";
 	case verdict::unknown: return "unknown";
 	case verdict::error: return "ERROR";
@@ -259,8 +262,10 @@ std::vector<lu::model::property> property_ids(const std::vector<lu::model::resul
 
 std::string observation_line(const lu::model::result &r)
 {
+	// An inductive proof holds for every trace length: depth=any.
+	const std::string depth = r.every_depth ? "any" : std::to_string(r.bounds.depth);
 	std::string line = fmt::format("Result {} {} {} depth={}", variant_key(r), lu::model::info(r.property).name,
-				       observation_word(r), r.bounds.depth);
+				       observation_word(r), depth);
 	if (r.witness && !r.witness->lost.empty()) {
 		line += " lost=";
 		for (std::size_t i = 0; i < r.witness->lost.size(); ++i)
@@ -494,7 +499,11 @@ std::string verdict_table(const std::vector<lu::model::result> &rs)
 	out += "\n";
 	para("proved: holds for every configuration, trace and PASID up to the bounds (capability: a "
 	     "witness exists). CEX: fails, a counterexample follows (capability: no witness up to the "
-	     "bounds). VACUOUS: the premise is unsatisfiable, so the proof says nothing. Rows:");
+	     "bounds). VACUOUS: the premise is unsatisfiable, so the proof says nothing.");
+	if (std::any_of(rs.begin(), rs.end(), [](const auto &r) { return r.every_depth; }))
+		para("proved*: proved for every trace length too, by an inductive invariant "
+		     "(docs/model.md, \"Beyond bounded model checking\").");
+	para("Rows:");
 	for (auto p : props) {
 		const auto &pi = lu::model::info(p);
 		para(fmt::format("  {:<{}} {} ({})", pi.column, w0, pi.name,
@@ -723,6 +732,7 @@ nlohmann::json result_json(const lu::model::result &r, const bundle *b)
 			 {"vacuity", lu::model::name(r.vacuity)},
 			 {"seconds", r.seconds},
 			 {"note", r.note},
+			 {"every_depth", r.every_depth},
 			 {"observation", observation_line(r)},
 			 {"witness", r.witness ? witness_json(*r.witness) : nlohmann::json(nullptr)}};
 	if (!r.reason.empty())
