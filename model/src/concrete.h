@@ -2,15 +2,18 @@
 /*
  * What the two concrete runners of the relation (simulate.cpp: Z3 solves an
  * unrolled template; evaluate.cpp: compiled terms) share, private to
- * model/src: input checks, and how a concrete trace maps onto the
- * encoding's slots, group ids and step arguments (encoding.h).
+ * model/src: input checks, how a concrete trace maps onto the encoding's
+ * slots, group ids and step arguments (encoding.h), and the cache of
+ * templates.
  */
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "lu/core/trace.h"
@@ -81,5 +84,24 @@ inline std::vector<unsigned> concrete_groups(const lu::config &cfg, unsigned dev
 	}
 	return out;
 }
+
+/* Templates built on first use, one per (variant, devices, hwpts, slots or depth). */
+template <class T> class template_cache {
+public:
+	/* @build() returns a std::unique_ptr<T>; it runs once per key. */
+	template <class Build>
+	T &get(const lu::variant &v, unsigned devices, unsigned hwpts, unsigned n, Build &&build)
+	{
+		const auto key = std::make_tuple(v.policy, v.freeze, v.vfio_gate, devices, hwpts, n);
+		auto it = map_.find(key);
+		if (it == map_.end())
+			it = map_.emplace(key, build()).first;
+		return *it->second;
+	}
+
+private:
+	std::map<std::tuple<lu::policy, lu::freeze, lu::vfio_gate, unsigned, unsigned, unsigned>, std::unique_ptr<T>>
+		map_;
+};
 
 } // namespace lu::model::internal

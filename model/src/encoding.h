@@ -94,6 +94,19 @@ struct sym_state {
 	std::vector<z3::expr> kexeced;  // [0]
 };
 
+/** Calls f(a_field, b_field) for the record fields of two states. */
+template <class A, class B, class F> void zip_records(A &a, B &b, F &&f)
+{
+	auto each = [&](auto &va, auto &vb) {
+		for (std::size_t i = 0; i < va.size(); ++i)
+			f(va[i], vb[i]);
+	};
+	each(a.rec_rid, b.rec_rid);
+	each(a.rec_on, b.rec_on);
+	each(a.rec_att, b.rec_att);
+	each(a.rec_in, b.rec_in);
+}
+
 /** Calls f(a_field, b_field) for every scalar or array of two states. */
 template <class A, class B, class F> void zip_fields(A &a, B &b, F &&f)
 {
@@ -114,10 +127,7 @@ template <class A, class B, class F> void zip_fields(A &a, B &b, F &&f)
 	each(a.dtoken, b.dtoken);
 	each(a.dflags, b.dflags);
 	each(a.drec, b.drec);
-	each(a.rec_rid, b.rec_rid);
-	each(a.rec_on, b.rec_on);
-	each(a.rec_att, b.rec_att);
-	each(a.rec_in, b.rec_in);
+	zip_records(a, b, f);
 	each(a.kexeced, b.kexeced);
 }
 
@@ -242,19 +252,6 @@ unrolling unroll(const machine &m, const std::vector<sym_step> &steps, const std
  * when the returns agree and twin_lemma() holds (docs/model.md).
  */
 unrolling unroll_twin(const machine &m, const unrolling &base, const std::string &prefix);
-
-/** Calls f(a_field, b_field) for the record fields of two states. */
-template <class A, class B, class F> void zip_records(A &a, B &b, F &&f)
-{
-	auto each = [&](auto &va, auto &vb) {
-		for (std::size_t i = 0; i < va.size(); ++i)
-			f(va[i], vb[i]);
-	};
-	each(a.rec_rid, b.rec_rid);
-	each(a.rec_on, b.rec_on);
-	each(a.rec_att, b.rec_att);
-	each(a.rec_in, b.rec_in);
-}
 
 /** Steps 0..depth-1 named "<prefix>a<k>_...". */
 std::vector<sym_step> make_steps(z3::context &c, const dims &d, unsigned depth, const std::string &prefix);

@@ -8,7 +8,6 @@
 
 #include <array>
 #include <map>
-#include <tuple>
 
 #include "compile.h"
 #include "concrete.h"
@@ -152,16 +151,11 @@ std::unique_ptr<tmpl> build(z3::context &c, const dims &dm, const lu::variant &v
 
 struct evaluator::impl {
 	z3::context c;
-	std::map<std::tuple<int, int, int, unsigned, unsigned, unsigned>, std::unique_ptr<tmpl>> cache;
+	template_cache<tmpl> cache;
 
 	tmpl &get(const lu::variant &v, const dims &dm, unsigned K)
 	{
-		auto key = std::make_tuple(static_cast<int>(v.policy), static_cast<int>(v.freeze),
-					   static_cast<int>(v.vfio_gate), dm.devices, dm.hwpts, K);
-		auto it = cache.find(key);
-		if (it == cache.end())
-			it = cache.emplace(key, build(c, dm, v, K)).first;
-		return *it->second;
+		return cache.get(v, dm.devices, dm.hwpts, K, [&] { return build(c, dm, v, K); });
 	}
 };
 

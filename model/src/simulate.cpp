@@ -6,9 +6,6 @@
 #include "lu/model/simulate.h"
 
 #include <algorithm>
-#include <map>
-#include <set>
-#include <tuple>
 
 #include "concrete.h"
 #include "encoding.h"
@@ -56,16 +53,11 @@ std::uint64_t num(const z3::model &mdl, const z3::expr &e)
 
 struct simulator::impl {
 	z3::context c;
-	std::map<std::tuple<int, int, int, unsigned, unsigned, unsigned>, std::unique_ptr<tmpl>> cache;
+	template_cache<tmpl> cache;
 
 	tmpl &get(const lu::variant &v, const dims &dm, unsigned depth)
 	{
-		auto key = std::make_tuple(static_cast<int>(v.policy), static_cast<int>(v.freeze),
-					   static_cast<int>(v.vfio_gate), dm.devices, dm.hwpts, depth);
-		auto it = cache.find(key);
-		if (it == cache.end())
-			it = cache.emplace(key, std::make_unique<tmpl>(c, dm, v, depth)).first;
-		return *it->second;
+		return cache.get(v, dm.devices, dm.hwpts, depth, [&] { return std::make_unique<tmpl>(c, dm, v, depth); });
 	}
 };
 
