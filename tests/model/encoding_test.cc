@@ -8,18 +8,20 @@
 #include <cerrno>
 
 #include "lu/model/simulate.h"
+#include "steps.h"
 
 namespace {
 
+using namespace lu::test;
 using lu::op;
 using lu::step;
 
-constexpr lu::variant v1{lu::policy::silent_drop, lu::freeze::allowed, lu::vfio_gate::rid_only};
-constexpr lu::variant v2{lu::policy::reject, lu::freeze::busy, lu::vfio_gate::rid_only};
-constexpr lu::variant reject{lu::policy::reject, lu::freeze::busy, lu::vfio_gate::always};
-constexpr lu::variant ack{lu::policy::ack_flag, lu::freeze::busy, lu::vfio_gate::always};
-constexpr lu::variant full{lu::policy::full, lu::freeze::busy, lu::vfio_gate::always};
-constexpr lu::variant doc_only{lu::policy::silent_drop, lu::freeze::busy, lu::vfio_gate::always};
+constexpr lu::variant v1 = *lu::find_preset("v1");
+constexpr lu::variant v2 = *lu::find_preset("v2");
+constexpr lu::variant reject = *lu::find_preset("reject");
+constexpr lu::variant ack = *lu::find_preset("ack-flag");
+constexpr lu::variant full = *lu::find_preset("full");
+constexpr lu::variant doc_only = *lu::find_preset("doc-only");
 
 // Two devices in one group (or two), PASID-capable; hwpt 0 paging pasid_compat
 // sealed, hwpt 1 paging not compat, hwpt 2 nested on 0, pasid_compat.
@@ -33,17 +35,6 @@ lu::config cfg(bool one_group = true)
 	return c;
 }
 
-step mark(std::uint32_t h, std::uint64_t t) { return {op::mark_preserve, 0, 0, h, t, 0}; }
-step attach(std::uint32_t d, std::uint32_t p, std::uint32_t h) { return {op::attach, d, p, h, 0, 0}; }
-step replace(std::uint32_t d, std::uint32_t p, std::uint32_t h) { return {op::replace, d, p, h, 0, 0}; }
-step detach(std::uint32_t d, std::uint32_t p) { return {op::detach, d, p, 0, 0, 0}; }
-step pres_fd(std::uint64_t t) { return {op::preserve_iommufd, 0, 0, 0, t, 0}; }
-step pres_dev(std::uint32_t d, std::uint64_t t, std::uint32_t f = 0) { return {op::preserve_device, d, 0, 0, t, f}; }
-step unpres_dev(std::uint32_t d) { return {op::unpreserve_device, d, 0, 0, 0, 0}; }
-step unpres_fd() { return {op::unpreserve_iommufd, 0, 0, 0, 0, 0}; }
-step kexec() { return {op::kexec, 0, 0, 0, 0, 0}; }
-step dma(std::uint32_t d, std::uint32_t p) { return {op::dma, d, p, 0, 0, 0}; }
-
 // Runs and asserts it ran: the returns.
 std::vector<int> rets(const lu::variant &v, const std::vector<step> &t, const lu::config &c = cfg())
 {
@@ -55,7 +46,7 @@ std::vector<int> rets(const lu::variant &v, const std::vector<step> &t, const lu
 // The RID of dev 0 on hwpt 0, marked, iommufd preserved: ready to preserve dev 0.
 std::vector<step> ready()
 {
-	return {mark(0, 10), attach(0, 0, 0), pres_fd(1)};
+	return {mark(0, 10), attach(0, 0, 0), preserve_iommufd(1)};
 }
 
 std::vector<step> operator+(std::vector<step> a, const std::vector<step> &b)
@@ -100,7 +91,7 @@ TEST(ModelEncoding, ReplaceAndDetachRules)
 
 TEST(ModelEncoding, FreezeBusyBlocksTheGroup)
 {
-	const auto t = ready() + std::vector<step>{pres_dev(0, 2), attach(1, 0, 0), detach(0, 0), replace(0, 0, 1)};
+	const auto t = ready() + std::vector<step>{preserve_device(0, 2), attach(1, 0, 0), detach(0, 0), replace(0, 0, 1)};
 	EXPECT_EQ(rets(reject, t), (std::vector<int>{0, 0, 0, 0, -EBUSY, -EBUSY, -EBUSY}));
 	EXPECT_EQ(rets(v1, t), (std::vector<int>{0, 0, 0, 0, 0, 0, -EINVAL}));
 	// Another group is not blocked.
@@ -109,29 +100,29 @@ TEST(ModelEncoding, FreezeBusyBlocksTheGroup)
 
 TEST(ModelEncoding, PreserveIommufdRules)
 {
-	EXPECT_EQ(rets(full, {pres_fd(1), pres_fd(1)}), (std::vector<int>{0, -EEXIST}));
-	EXPECT_EQ(rets(full, {pres_fd(1), pres_fd(2)}), (std::vector<int>{0, -EBUSY}));
+	EXPECT_EQ(rets(full, {preserve_iommufd(1), preserve_iommufd(1)}), (std::vector<int>{0, -EEXIST}));
+	EXPECT_EQ(rets(full, {preserve_iommufd(1), preserve_iommufd(2)}), (std::vector<int>{0, -EBUSY}));
 	auto c = cfg();
 	c.hwpts[1].sealed = false;
-	EXPECT_EQ(rets(full, {mark(1, 3), pres_fd(1)}, c), (std::vector<int>{0, -EINVAL}));
+	EXPECT_EQ(rets(full, {mark(1, 3), preserve_iommufd(1)}, c), (std::vector<int>{0, -EINVAL}));
 }
 
 TEST(ModelEncoding, PreserveDeviceChecksInOrder)
 {
-	EXPECT_EQ(rets(full, ready() + std::vector<step>{pres_dev(0, 1)}).back(), -EEXIST);
-	EXPECT_EQ(rets(full, ready() + std::vector<step>{pres_dev(0, 2), pres_dev(0, 3)}).back(), -EBUSY);
-	EXPECT_EQ(rets(reject, ready() + std::vector<step>{pres_dev(0, 2, lu::IOMMU_LU_FLAG_IGNORE_PASID)}).back(), -EINVAL);
-	EXPECT_EQ(rets(full, ready() + std::vector<step>{pres_dev(0, 2, 2)}).back(), -EINVAL);
-	EXPECT_EQ(rets(full, {pres_dev(0, 2)}).back(), -ENOENT);                  // no RID in the group
-	EXPECT_EQ(rets(full, {attach(0, 0, 0), pres_dev(0, 2)}).back(), -EINVAL); // not marked
-	EXPECT_EQ(rets(full, {mark(0, 1), attach(0, 0, 0), pres_dev(0, 2)}).back(), -ENOENT); // iommufd not preserved
-	EXPECT_EQ(rets(full, {attach(0, 0, 0), pres_fd(1), mark(0, 5), pres_dev(0, 2)}).back(), -EINVAL); // not dompres
-	EXPECT_EQ(rets(full, ready() + std::vector<step>{pres_dev(0, 2)}).back(), 0);
+	EXPECT_EQ(rets(full, ready() + std::vector<step>{preserve_device(0, 1)}).back(), -EEXIST);
+	EXPECT_EQ(rets(full, ready() + std::vector<step>{preserve_device(0, 2), preserve_device(0, 3)}).back(), -EBUSY);
+	EXPECT_EQ(rets(reject, ready() + std::vector<step>{preserve_device(0, 2, lu::IOMMU_LU_FLAG_IGNORE_PASID)}).back(), -EINVAL);
+	EXPECT_EQ(rets(full, ready() + std::vector<step>{preserve_device(0, 2, 2)}).back(), -EINVAL);
+	EXPECT_EQ(rets(full, {preserve_device(0, 2)}).back(), -ENOENT);                  // no RID in the group
+	EXPECT_EQ(rets(full, {attach(0, 0, 0), preserve_device(0, 2)}).back(), -EINVAL); // not marked
+	EXPECT_EQ(rets(full, {mark(0, 1), attach(0, 0, 0), preserve_device(0, 2)}).back(), -ENOENT); // iommufd not preserved
+	EXPECT_EQ(rets(full, {attach(0, 0, 0), preserve_iommufd(1), mark(0, 5), preserve_device(0, 2)}).back(), -EINVAL); // not dompres
+	EXPECT_EQ(rets(full, ready() + std::vector<step>{preserve_device(0, 2)}).back(), 0);
 }
 
 TEST(ModelEncoding, PasidPolicies)
 {
-	const auto t = ready() + std::vector<step>{attach(0, 7, 0), pres_dev(0, 2)};
+	const auto t = ready() + std::vector<step>{attach(0, 7, 0), preserve_device(0, 2)};
 	EXPECT_EQ(rets(reject, t).back(), -EOPNOTSUPP);
 	EXPECT_EQ(rets(ack, t).back(), -EOPNOTSUPP);
 	EXPECT_EQ(rets(doc_only, t).back(), 0);
@@ -140,25 +131,25 @@ TEST(ModelEncoding, PasidPolicies)
 	tf.back().flags = lu::IOMMU_LU_FLAG_IGNORE_PASID;
 	EXPECT_EQ(rets(ack, tf).back(), 0);
 	// The PASID check is group-wide: the group-mate's PASID blocks dev 0.
-	const auto mate = ready() + std::vector<step>{attach(1, 7, 0), pres_dev(0, 2)};
+	const auto mate = ready() + std::vector<step>{attach(1, 7, 0), preserve_device(0, 2)};
 	EXPECT_EQ(rets(reject, mate).back(), -EOPNOTSUPP);
 	// full: a PASID through an unmarked hwpt cannot be preserved.
 	auto c = cfg();
 	c.hwpts[1].pasid_compat = true;
-	EXPECT_EQ(rets(full, ready() + std::vector<step>{attach(0, 7, 1), pres_dev(0, 2)}, c).back(), -EINVAL);
+	EXPECT_EQ(rets(full, ready() + std::vector<step>{attach(0, 7, 1), preserve_device(0, 2)}, c).back(), -EINVAL);
 }
 
 TEST(ModelEncoding, VfioGateRidOnlySkipsIommufd)
 {
 	// v2: a PASID-only device preserves with 0 and no record.
-	const auto t = std::vector<step>{attach(0, 7, 0), pres_dev(0, 2), kexec(), dma(0, 7)};
+	const auto t = std::vector<step>{attach(0, 7, 0), preserve_device(0, 2), kexec(), dma(0, 7)};
 	EXPECT_EQ(rets(v2, t), (std::vector<int>{0, 0, 0, -EFAULT}));
 	EXPECT_EQ(rets(reject, t), (std::vector<int>{0, -EOPNOTSUPP, 0, -EFAULT}));
 }
 
 TEST(ModelEncoding, RestoreAndDma)
 {
-	const auto t = ready() + std::vector<step>{attach(0, 7, 0), pres_dev(0, 2), kexec(), dma(0, 0), dma(0, 7)};
+	const auto t = ready() + std::vector<step>{attach(0, 7, 0), preserve_device(0, 2), kexec(), dma(0, 0), dma(0, 7)};
 	EXPECT_EQ(rets(doc_only, t), (std::vector<int>{0, 0, 0, 0, 0, 0, 0, -EFAULT}));
 	EXPECT_EQ(rets(full, t), (std::vector<int>{0, 0, 0, 0, 0, 0, 0, 0}));
 	auto r = lu::model::simulate(cfg(), doc_only, t);
@@ -166,13 +157,13 @@ TEST(ModelEncoding, RestoreAndDma)
 	EXPECT_EQ(r.out->at_kexec, (std::vector<lu::attachment>{{0, 0, 0}, {0, 7, 0}}));
 	EXPECT_EQ(r.out->restored, (std::vector<lu::attachment>{{0, 0, 0}}));
 	// After kexec every operation but dma returns -ENODEV.
-	EXPECT_EQ(rets(full, {kexec(), attach(0, 0, 0), kexec(), pres_fd(1)}),
+	EXPECT_EQ(rets(full, {kexec(), attach(0, 0, 0), kexec(), preserve_iommufd(1)}),
 		  (std::vector<int>{0, -ENODEV, -ENODEV, -ENODEV}));
 }
 
 TEST(ModelEncoding, NestedRidIsRecordedAsParentExceptUnderFull)
 {
-	const auto t = std::vector<step>{mark(0, 10), attach(0, 0, 2), pres_fd(1), pres_dev(0, 2), kexec()};
+	const auto t = std::vector<step>{mark(0, 10), attach(0, 0, 2), preserve_iommufd(1), preserve_device(0, 2), kexec()};
 	auto r = lu::model::simulate(cfg(), reject, t);
 	ASSERT_TRUE(r.out);
 	EXPECT_EQ(r.out->restored, (std::vector<lu::attachment>{{0, 0, 0}}));
@@ -183,8 +174,8 @@ TEST(ModelEncoding, NestedRidIsRecordedAsParentExceptUnderFull)
 
 TEST(ModelEncoding, UnpreserveRules)
 {
-	EXPECT_EQ(rets(full, {unpres_dev(0), unpres_fd()}), (std::vector<int>{-ENOENT, -ENOENT}));
-	const auto t = ready() + std::vector<step>{pres_dev(0, 2), unpres_fd(), unpres_dev(0), unpres_fd(), attach(1, 0, 0)};
+	EXPECT_EQ(rets(full, {unpreserve_device(0), unpreserve_iommufd()}), (std::vector<int>{-ENOENT, -ENOENT}));
+	const auto t = ready() + std::vector<step>{preserve_device(0, 2), unpreserve_iommufd(), unpreserve_device(0), unpreserve_iommufd(), attach(1, 0, 0)};
 	EXPECT_EQ(rets(reject, t), (std::vector<int>{0, 0, 0, 0, -EBUSY, 0, 0, 0}));
 }
 

@@ -12,15 +12,17 @@
 #include "compile.h"
 #include "lu/model/evaluate.h"
 #include "lu/model/simulate.h"
+#include "steps.h"
 
 namespace {
 
+using namespace lu::test;
 using lu::op;
 using lu::step;
 
-constexpr lu::variant v1{lu::policy::silent_drop, lu::freeze::allowed, lu::vfio_gate::rid_only};
-constexpr lu::variant full{lu::policy::full, lu::freeze::busy, lu::vfio_gate::always};
-constexpr lu::variant reject{lu::policy::reject, lu::freeze::busy, lu::vfio_gate::always};
+constexpr lu::variant v1 = *lu::find_preset("v1");
+constexpr lu::variant full = *lu::find_preset("full");
+constexpr lu::variant reject = *lu::find_preset("reject");
 
 lu::config cfg()
 {
@@ -31,13 +33,6 @@ lu::config cfg()
 		   {lu::hwpt_kind::nested, 0, true, true}};
 	return c;
 }
-
-step mark(std::uint32_t h, std::uint64_t t) { return {op::mark_preserve, 0, 0, h, t, 0}; }
-step attach(std::uint32_t d, std::uint32_t p, std::uint32_t h) { return {op::attach, d, p, h, 0, 0}; }
-step pres_fd(std::uint64_t t) { return {op::preserve_iommufd, 0, 0, 0, t, 0}; }
-step pres_dev(std::uint32_t d, std::uint64_t t, std::uint32_t f = 0) { return {op::preserve_device, d, 0, 0, t, f}; }
-step kexec() { return {op::kexec, 0, 0, 0, 0, 0}; }
-step dma(std::uint32_t d, std::uint32_t p) { return {op::dma, d, p, 0, 0, 0}; }
 
 lu::outcome eval(const lu::variant &v, const std::vector<step> &t, const lu::config &c = cfg())
 {
@@ -62,7 +57,7 @@ TEST(ModelEvaluate, HandKnownReturns)
 TEST(ModelEvaluate, HandKnownRestore)
 {
 	// full keeps the PASID; reject refuses the preserve
-	const std::vector<step> t{mark(0, 1), attach(0, 0, 0), attach(0, 3, 0), pres_fd(10), pres_dev(0, 11),
+	const std::vector<step> t{mark(0, 1), attach(0, 0, 0), attach(0, 3, 0), preserve_iommufd(10), preserve_device(0, 11),
 				  kexec(), dma(0, 3), dma(1, 3)};
 	lu::outcome f = eval(full, t);
 	EXPECT_EQ(f.rets, (std::vector<int>{0, 0, 0, 0, 0, 0, 0, -EFAULT}));
@@ -72,7 +67,7 @@ TEST(ModelEvaluate, HandKnownRestore)
 	EXPECT_EQ(r.rets, (std::vector<int>{0, 0, 0, 0, -EOPNOTSUPP, 0, -EFAULT, -EFAULT}));
 	EXPECT_TRUE(r.restored.empty());
 	// v1's hole (docs/model.md): no RID, so vfio skips iommufd; a later PASID is lost
-	lu::outcome h = eval(v1, {pres_dev(0, 4), attach(0, 1, 0), kexec(), dma(0, 1)});
+	lu::outcome h = eval(v1, {preserve_device(0, 4), attach(0, 1, 0), kexec(), dma(0, 1)});
 	EXPECT_EQ(h.rets, (std::vector<int>{0, 0, 0, -EFAULT}));
 	EXPECT_EQ(h.at_kexec, (std::vector<lu::attachment>{{0, 1, 0}}));
 	EXPECT_TRUE(h.restored.empty());
@@ -154,10 +149,10 @@ TEST(ModelEvaluate, AgreesWithSolverOnRandomTraces)
 			std::vector<step> t;
 			// half of them from a prefix that makes a preserve likely to succeed
 			if (n % 2)
-				t = {mark(0, 1), attach(0, 0, 0), pres_fd(2)};
+				t = {mark(0, 1), attach(0, 0, 0), preserve_iommufd(2)};
 			while (t.size() < 6)
 				t.push_back(g.any());
-			t.push_back(n % 4 == 1 ? pres_dev(static_cast<std::uint32_t>(g.below(2)), 3, static_cast<std::uint32_t>(g.below(2)))
+			t.push_back(n % 4 == 1 ? preserve_device(static_cast<std::uint32_t>(g.below(2)), 3, static_cast<std::uint32_t>(g.below(2)))
 					       : g.any());
 			t.push_back(g.below(3) ? kexec() : dma(0, 0));
 			auto a = ev.run(c, p.variant, t);
