@@ -85,6 +85,28 @@ inline std::vector<unsigned> concrete_groups(const lu::config &cfg, unsigned dev
 	return out;
 }
 
+/* What a runner reads at (device, slot): the hwpt attached and the restored one, as refs (0 = none). */
+struct slot_view {
+	std::uint64_t attached;
+	bool restored;
+	std::uint64_t record;
+};
+
+/* The attachments at kexec and the restored ones, device by device, slot by slot. */
+template <class Read>
+void read_attachments(unsigned devices, const std::map<std::uint32_t, unsigned> &slot_of, Read &&read,
+		      lu::outcome *out)
+{
+	for (unsigned d = 0; d < devices; ++d)
+		for (const auto &[pi, j] : slot_of) {
+			const slot_view v = read(d, j);
+			if (v.attached != 0)
+				out->at_kexec.push_back({d, pi, static_cast<std::uint32_t>(v.attached - 1)});
+			if (v.restored)
+				out->restored.push_back({d, pi, static_cast<std::uint32_t>(v.record - 1)});
+		}
+}
+
 /* Templates built on first use, one per (variant, devices, hwpts, slots or depth). */
 template <class T> class template_cache {
 public:

@@ -247,16 +247,11 @@ sim_result evaluator::run(const lu::config &cfg, const lu::variant &v, const std
 		std::copy(in.begin(), in.end(), t.v_rb.begin());
 		t.readback.run(t.v_rb.data());
 		auto rb = [&](std::size_t k) { return t.v_rb[t.readback.out(k)]; };
-		if (rb(0) != 0) {
-			for (unsigned d = 0; d < nd; ++d)
-				for (const auto &[pi, j] : slot_of) {
-					const std::size_t base = 1 + 3 * (static_cast<std::size_t>(d) * K + j);
-					if (const std::uint64_t h = rb(base))
-						out.at_kexec.push_back({d, pi, static_cast<std::uint32_t>(h - 1)});
-					if (rb(base + 1))
-						out.restored.push_back({d, pi, static_cast<std::uint32_t>(rb(base + 2) - 1)});
-				}
-		}
+		if (rb(0) != 0)
+			read_attachments(nd, slot_of, [&](unsigned d, unsigned j) {
+				const std::size_t base = 1 + 3 * (static_cast<std::size_t>(d) * K + j);
+				return slot_view{rb(base), rb(base + 1) != 0, rb(base + 2)};
+			}, &out);
 		return {std::move(out), ""};
 	} catch (const z3::exception &e) {
 		return {std::nullopt, std::string("model: z3: ") + e.msg()};

@@ -119,18 +119,12 @@ sim_result simulator::run(const lu::config &cfg, const lu::variant &v, const std
 		for (unsigned i = 0; i < depth; ++i)
 			out.rets.push_back(static_cast<std::int8_t>(static_cast<std::uint8_t>(num(mdl, t.u.rets[i]))));
 		const sym_state &S = t.u.states[depth];
-		if (num(mdl, S.kexeced[0]) != 0) {
-			for (unsigned d = 0; d < nd; ++d)
-				for (const auto &[p, j] : slot_of) {
-					const z3::expr dv = m.dev_val(d);
-					const std::uint64_t h = num(mdl, m.attached(S, dv, j));
-					if (h != 0)
-						out.at_kexec.push_back({d, p, static_cast<std::uint32_t>(h - 1)});
-					if (num(mdl, m.restored(S, dv, j)) != 0)
-						out.restored.push_back(
-							{d, p, static_cast<std::uint32_t>(num(mdl, m.record(S, dv, j)) - 1)});
-				}
-		}
+		if (num(mdl, S.kexeced[0]) != 0)
+			read_attachments(nd, slot_of, [&](unsigned d, unsigned j) {
+				const z3::expr dv = m.dev_val(d);
+				return slot_view{num(mdl, m.attached(S, dv, j)), num(mdl, m.restored(S, dv, j)) != 0,
+						 num(mdl, m.record(S, dv, j))};
+			}, &out);
 		return {std::move(out), ""};
 	} catch (const z3::exception &e) {
 		return {std::nullopt, std::string("model: z3: ") + e.msg()};
