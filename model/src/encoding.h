@@ -253,6 +253,15 @@ unrolling unroll(const machine &m, const std::vector<sym_step> &steps, const std
  */
 unrolling unroll_twin(const machine &m, const unrolling &base, const std::string &prefix);
 
+/** The value of @e in @mdl (completed; a Boolean as 0 or 1), for decoding. */
+inline std::uint64_t num(const z3::model &mdl, const z3::expr &e)
+{
+	z3::expr v = mdl.eval(e, true);
+	if (v.is_bool())
+		return v.is_true() ? 1 : 0;
+	return v.get_numeral_uint64();
+}
+
 /** Steps 0..depth-1 named "<prefix>a<k>_...". */
 std::vector<sym_step> make_steps(z3::context &c, const dims &d, unsigned depth, const std::string &prefix);
 

@@ -16,14 +16,6 @@ namespace {
 
 using namespace internal;
 
-std::uint64_t num(const z3::model &mdl, const z3::expr &e)
-{
-	z3::expr v = mdl.eval(e, true);
-	if (v.is_bool())
-		return v.is_true() ? 1 : 0;
-	return v.get_numeral_uint64();
-}
-
 bool uses_pasid(lu::op o)
 {
 	return o == lu::op::attach || o == lu::op::replace || o == lu::op::detach || o == lu::op::dma;

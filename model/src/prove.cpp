@@ -19,14 +19,6 @@ namespace {
 
 using namespace internal;
 
-std::uint64_t num(const z3::model &mdl, const z3::expr &e)
-{
-	z3::expr v = mdl.eval(e, true);
-	if (v.is_bool())
-		return v.is_true() ? 1 : 0;
-	return v.get_numeral_uint64();
-}
-
 int ret_of(const z3::model &mdl, const z3::expr &e)
 {
 	return static_cast<std::int8_t>(static_cast<std::uint8_t>(num(mdl, e)));

@@ -41,14 +41,6 @@ struct tmpl {
 	z3::solver s;
 };
 
-std::uint64_t num(const z3::model &mdl, const z3::expr &e)
-{
-	z3::expr v = mdl.eval(e, true);
-	if (v.is_bool())
-		return v.is_true() ? 1 : 0;
-	return v.get_numeral_uint64();
-}
-
 } // namespace
 
 struct simulator::impl {
