@@ -104,6 +104,7 @@ int image_writer::begin(const lu_img_counts &counts) noexcept
 	hdr.policy = static_cast<std::uint8_t>(counts.variant.policy);
 	hdr.freeze = static_cast<std::uint8_t>(counts.variant.freeze);
 	hdr.vfio_gate = static_cast<std::uint8_t>(counts.variant.vfio_gate);
+	hdr.code_version = static_cast<std::uint8_t>(counts.variant.version);
 	hdr.nr_iommus = counts.nr_iommus;
 	hdr.nr_hwpts = counts.nr_hwpts;
 	hdr.nr_devices = counts.nr_devices;
@@ -231,18 +232,21 @@ const char *lu_img_strerror(int err) noexcept
 	}
 }
 
-int lu_img_parse(const void *data, std::size_t size, lu_img_view *view, lu_img_error *e) noexcept
+static_assert(LU_IMG_MAX_DEVICE_PASIDS == lu::PASID_LIMIT - 1, "image_abi.h and core disagree on PASIDs");
+
+int lu_img_parse_header(const void *data, std::size_t avail, std::uint64_t size, std::uint64_t *total_size,
+			lu_img_error *e) noexcept
 {
 	const auto *img = static_cast<const std::uint8_t *>(data);
 	if (e)
 		*e = {};
-	if (!img || size < sizeof(LU_IMG_MAGIC))
-		return fail(e, -ENODATA, 0, "truncated: %zu bytes, the magic alone needs %zu", size,
+	if (!img || avail < sizeof(LU_IMG_MAGIC))
+		return fail(e, -ENODATA, 0, "truncated: %zu bytes, the magic alone needs %zu", img ? avail : 0,
 			    sizeof(LU_IMG_MAGIC));
 	if (std::memcmp(img, LU_IMG_MAGIC, sizeof(LU_IMG_MAGIC)) != 0)
 		return fail(e, -ENOEXEC, 0, "wrong magic: not an iommufd-lu image");
-	if (size < sizeof(lu_img_header))
-		return fail(e, -ENODATA, size, "truncated: %zu bytes, the header needs %zu", size,
+	if (avail < sizeof(lu_img_header))
+		return fail(e, -ENODATA, avail, "truncated: %zu bytes, the header needs %zu", avail,
 			    sizeof(lu_img_header));
 
 	// The header is packed: alignment 1, safe to view in place.
@@ -279,10 +283,12 @@ int lu_img_parse(const void *data, std::size_t size, lu_img_view *view, lu_img_e
 			    unsigned(hdr->features & ~LU_IMG_F_KNOWN));
 	if (hdr->policy > static_cast<std::uint8_t>(lu::policy::full) ||
 	    hdr->freeze > static_cast<std::uint8_t>(lu::freeze::busy) ||
-	    hdr->vfio_gate > static_cast<std::uint8_t>(lu::vfio_gate::always) || hdr->reserved0)
+	    hdr->vfio_gate > static_cast<std::uint8_t>(lu::vfio_gate::always) ||
+	    hdr->code_version > static_cast<std::uint8_t>(lu::version::post_v2))
 		return fail(e, -EINVAL, offsetof(lu_img_header, policy),
-			    "bad variant bytes policy=%u freeze=%u vfio_gate=%u reserved=%u", unsigned(hdr->policy),
-			    unsigned(hdr->freeze), unsigned(hdr->vfio_gate), unsigned(hdr->reserved0));
+			    "bad variant bytes policy=%u freeze=%u vfio_gate=%u code_version=%u (0 v1, 1 v2, 2 post-v2)",
+			    unsigned(hdr->policy), unsigned(hdr->freeze), unsigned(hdr->vfio_gate),
+			    unsigned(hdr->code_version));
 
 	const std::uint32_t ni = hdr->nr_iommus, nh = hdr->nr_hwpts, nd = hdr->nr_devices, np = hdr->nr_pasids;
 	if (ni > LU_IMG_MAX_IOMMUS)
@@ -294,7 +300,7 @@ int lu_img_parse(const void *data, std::size_t size, lu_img_view *view, lu_img_e
 	if (nd > LU_IMG_MAX_DEVICES)
 		return fail(e, -EOVERFLOW, offsetof(lu_img_header, nr_devices), "nr_devices %u above %u", nd,
 			    LU_IMG_MAX_DEVICES);
-	if (np > std::uint64_t(nd) * (lu::PASID_LIMIT - 1))
+	if (np > std::uint64_t(nd) * LU_IMG_MAX_DEVICE_PASIDS)
 		return fail(e, -EOVERFLOW, offsetof(lu_img_header, nr_pasids),
 			    "nr_pasids %u: more than %u devices can hold", np, nd);
 	if (np && !(hdr->features & LU_IMG_F_PASID_TABLE))
@@ -305,12 +311,29 @@ int lu_img_parse(const void *data, std::size_t size, lu_img_view *view, lu_img_e
 		return fail(e, -EOVERFLOW, offsetof(lu_img_header, total_size),
 			    "total_size %llu, the counts give %llu", static_cast<unsigned long long>(hdr->total_size),
 			    static_cast<unsigned long long>(want));
-	if (size < want)
-		return fail(e, -ENODATA, size, "truncated: %zu bytes of %llu", size,
+	if (size == LU_IMG_SIZE_UNKNOWN) {
+		// The reader finds out the length by reading total_size bytes, then one more.
+	} else if (size < want) {
+		return fail(e, -ENODATA, size, "truncated: %llu bytes of %llu", static_cast<unsigned long long>(size),
 			    static_cast<unsigned long long>(want));
-	if (size > want)
+	} else if (size > want) {
 		return fail(e, -E2BIG, want, "%llu trailing bytes after the image",
 			    static_cast<unsigned long long>(size - want));
+	}
+	if (total_size)
+		*total_size = want;
+	return 0;
+}
+
+int lu_img_parse(const void *data, std::size_t size, lu_img_view *view, lu_img_error *e) noexcept
+{
+	const auto *img = static_cast<const std::uint8_t *>(data);
+	int rc = lu_img_parse_header(data, size, size, nullptr, e);
+	if (rc)
+		return rc;
+	// The header is packed: alignment 1, safe to view in place.
+	const auto *hdr = reinterpret_cast<const lu_img_header *>(img);
+	const std::uint32_t ni = hdr->nr_iommus, nh = hdr->nr_hwpts, nd = hdr->nr_devices, np = hdr->nr_pasids;
 	std::uint64_t sum = lu_img_checksum(img, size, CSUM_WORD);
 	if (sum != hdr->checksum && !LU_MUTANT(checksum_not_checked))
 		return fail(e, -EBADMSG, offsetof(lu_img_header, checksum), "bad checksum %#llx, computed %#llx",
@@ -423,7 +446,9 @@ int lu_img_parse(const void *data, std::size_t size, lu_img_view *view, lu_img_e
 			if (pe.pasid == 0 || pe.pasid >= limit)
 				return fail(e, -ERANGE, pat, "device[%u] pasid[%u]: PASID %u outside 1..2^20-1", i, k,
 					    pe.pasid);
-			if (pe.pasid >= d.max_pasids && !(LU_MUTANT(parser_accepts_pasid_limit) &&
+			// A device without PASID support (max_pasids 0) holds the PASIDs
+			// of its group (iommu core since b3f6fcd8): not validated.
+			if (d.max_pasids && pe.pasid >= d.max_pasids && !(LU_MUTANT(parser_accepts_pasid_limit) &&
 							  pe.pasid == lu::PASID_LIMIT))
 				return fail(e, -ERANGE, pat, "device[%u] pasid[%u]: PASID %u not below max_pasids %u",
 					    i, k, pe.pasid, d.max_pasids);

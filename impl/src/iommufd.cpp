@@ -10,6 +10,7 @@
 
 #include <cerrno>
 
+#include "lu/core/rules.h"
 #include "lu/impl/alloc.h"
 #include "lu/impl/image_abi.h"
 #include "lu/impl/iommufd_lu.h"
@@ -42,13 +43,19 @@ iommufd_attach *attach_at(iommufd_group *igroup, std::uint32_t pasid) noexcept
 	return static_cast<iommufd_attach *>(xa_load(&igroup->pasid_attach, pasid));
 }
 
-// iommu_attach_device_pasid(): pasid < max_pasids of every device of the group.
+// iommu_attach_device_pasid(): pasid < max_pasids of every device of the
+// group that supports PASIDs (b3f6fcd8, v6.15: max_pasids == 0 is skipped;
+// linux-mm iommu.c@7978156e). PASIDs are 20 bits (lu::PASID_LIMIT).
 int iommu_check_group_pasid(iommufd_group *igroup, std::uint32_t pasid) noexcept
 {
+	if (pasid >= lu::PASID_LIMIT)
+		return -EINVAL;
 	unsigned long index;
 	void *entry;
 	xa_for_each(&igroup->devices, index, entry) {
 		auto *dev = static_cast<iommufd_device *>(entry);
+		if (!dev->max_pasids)
+			continue;
 		bool over = LU_MUTANT(max_pasids_off_by_one) ? pasid > dev->max_pasids : pasid >= dev->max_pasids;
 		if (over)
 			return -EINVAL;
@@ -118,9 +125,13 @@ void iommufd_ctx_destroy(iommufd_ctx *ictx) noexcept
 	xa_for_each(&ictx->objects, index, entry) {
 		auto *obj = static_cast<iommufd_object *>(entry);
 		switch (obj->type) {
-		case iommufd_object_type::IOMMUFD_OBJ_DEVICE:
-			lu_delete(static_cast<iommufd_device *>(obj));
+		case iommufd_object_type::IOMMUFD_OBJ_DEVICE: {
+			auto *idev = static_cast<iommufd_device *>(obj);
+			if (idev->lu_record) // left behind by a skipped unpreserve
+				lu_kfree(idev->lu_record, idev->lu_record->alloc_size);
+			lu_delete(idev);
 			break;
+		}
 		case iommufd_object_type::IOMMUFD_OBJ_HWPT_PAGING:
 			lu_delete(static_cast<iommufd_hwpt_paging *>(obj));
 			break;
@@ -247,9 +258,12 @@ int iommufd_hwpt_mark_preserve(iommufd_ctx *ictx, std::uint32_t hwpt_id, std::ui
 	auto *hwpt = static_cast<iommufd_hwpt_paging *>(obj);
 	unsigned long index;
 	void *entry;
+	// v1 skips the target in its duplicate scan; the xa-mark code (v2 on)
+	// does not, so re-marking with its own token is -EADDRINUSE there.
+	const bool skip_target = lu::rules(ictx->variant.version).mark_skips_target;
 	xa_for_each(&ictx->objects, index, entry) {
 		auto *o = static_cast<iommufd_object *>(entry);
-		if (o == obj || o->type != iommufd_object_type::IOMMUFD_OBJ_HWPT_PAGING)
+		if ((skip_target && o == obj) || o->type != iommufd_object_type::IOMMUFD_OBJ_HWPT_PAGING)
 			continue;
 		auto *other = static_cast<iommufd_hwpt_paging *>(o);
 		if (other->liveupdate_preserved && other->liveupdate_token == token &&

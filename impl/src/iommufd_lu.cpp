@@ -3,12 +3,16 @@
 //
 // Follows the series (DOMAIN section 1.5): iommufd_save_hwpts() for the
 // iommufd file (v1 #11), iommufd_device_preserve() (v1 #12, v2 14/16 for the
-// PASID check and nr_liveupdate_preserved), vfio-pci's preserve (v1 #13).
-// The check order is docs/semantics.md's preserve_device.
+// PASID check and nr_liveupdate_preserved, post-v2 pran005@20d150d0),
+// vfio-pci's preserve (v1 #13, v2 03855e7d). Where the versions differ,
+// lu::rules() of the context's version decides (lu/core/rules.h); the check
+// order is docs/semantics.md's preserve_device.
 #include "lu/impl/iommufd_lu.h"
 
 #include <cerrno>
 #include <cstring>
+
+#include "lu/core/rules.h"
 
 #include "lu/impl/alloc.h"
 #include "lu/impl/mutant.h"
@@ -96,21 +100,20 @@ int vfio_lu_preserve(liveupdate_file_op_args *args) noexcept
 		gate = gate == lu::vfio_gate::always ? lu::vfio_gate::rid_only : lu::vfio_gate::always;
 	const bool call = gate == lu::vfio_gate::always || iommufd_device_attached(idev, lu::IOMMU_NO_PASID);
 
-	iommufd_lu_record *rec = nullptr;
 	if (call) {
-		int rc = iommufd_device_preserve(args->session, idev, args->flags, &rec);
+		int rc = iommufd_device_preserve(args->session, idev, args->flags);
 		if (rc)
 			return rc;
 	}
 	auto *ser = lu_new<vfio_pci_core_device_ser>();
 	if (!ser) {
-		if (rec)
-			iommufd_device_unpreserve(idev, rec);
+		// The error path unwinds iommufd unguarded (vfio_pci_liveupdate.c@03855e7d).
+		if (call)
+			iommufd_device_unpreserve(idev);
 		return -ENOMEM;
 	}
 	ser->devid = idev->devid;
 	ser->flags = args->flags;
-	ser->rec = rec;
 	args->private_data = ser;
 	return 0;
 }
@@ -118,10 +121,26 @@ int vfio_lu_preserve(liveupdate_file_op_args *args) noexcept
 void vfio_lu_unpreserve(liveupdate_file_op_args *args) noexcept
 {
 	auto *vdev = static_cast<vfio_device *>(args->file->private_data);
-	auto *ser = static_cast<vfio_pci_core_device_ser *>(args->private_data);
-	if (ser->rec)
-		iommufd_device_unpreserve(vdev->idev, ser->rec);
-	lu_delete(ser);
+	iommufd_device *idev = vdev->idev;
+	// vfio-pci's unpreserve: `if (device->iommufd_attached)` under rid-only.
+	if (idev->ictx->variant.vfio_gate == lu::vfio_gate::always ||
+	    iommufd_device_attached(idev, lu::IOMMU_NO_PASID))
+		iommufd_device_unpreserve(idev);
+	lu_delete(static_cast<vfio_pci_core_device_ser *>(args->private_data));
+}
+
+// The RID's paging hwpt, if its lookups in iommufd_device_(un)preserve()
+// pass: v1 tests the mark (lu_preserve), later versions liveupdate_preserved,
+// which the iommufd file preserve sets (domain_preserved here).
+iommufd_hwpt_paging *rid_paging(iommufd_group *igroup, bool by_mark) noexcept
+{
+	auto *rid = static_cast<iommufd_attach *>(xa_load(&igroup->pasid_attach, lu::IOMMU_NO_PASID));
+	if (!rid)
+		return nullptr;
+	iommufd_hwpt_paging *paging = find_hwpt_paging(rid->hwpt);
+	if (!paging || !(by_mark ? paging->liveupdate_preserved : paging->domain_preserved))
+		return nullptr;
+	return paging;
 }
 
 // Does this PASID's domain survive? Its paging domain is marked and preserved.
@@ -147,34 +166,41 @@ void vfio_device_init(vfio_device *vdev, iommufd_device *idev, std::uint32_t ino
 	vdev->idev = idev;
 }
 
-int iommufd_device_preserve(luo_session *s, iommufd_device *idev, std::uint32_t flags,
-			    iommufd_lu_record **out) noexcept
+int iommufd_device_preserve(luo_session *s, iommufd_device *idev, std::uint32_t flags) noexcept
 {
 	iommufd_group *igroup = idev->igroup;
 	iommufd_ctx *ictx = idev->ictx;
 	const lu::policy policy = ictx->variant.policy;
+	const lu::code_rules &rule = lu::rules(ictx->variant.version);
 	const bool ignore = flags & lu::IOMMU_LU_FLAG_IGNORE_PASID;
+
+	// post-v2: `if (idev->liveupdate_preserved) return -EBUSY;`
+	if (rule.device_flag && idev->lu_record)
+		return -EBUSY;
 
 	// Step 5 (v2 14/16): PASID attachments, group-wide, before the RID lookup.
 	if (!LU_MUTANT(skip_pasid_check) && iommufd_group_has_pasid_attachments(igroup) &&
 	    (policy == lu::policy::reject || (policy == lu::policy::ack_flag && !ignore)))
 		return -EOPNOTSUPP;
 
-	// Steps 6-7: xa_load(pasid_attach, IOMMU_NO_PASID), find_hwpt_paging(), marked.
+	// Step 6: xa_load(pasid_attach, IOMMU_NO_PASID); post-v2 also wants this
+	// device in its device_array.
 	auto *rid = static_cast<iommufd_attach *>(xa_load(&igroup->pasid_attach, lu::IOMMU_NO_PASID));
 	if (!rid)
 		return -ENOENT;
-	iommufd_hwpt_paging *paging = find_hwpt_paging(rid->hwpt);
-	if (!paging || !paging->liveupdate_preserved)
-		return -EINVAL;
+	if (rule.device_on_rid && !xa_load(&rid->device_array, idev->id))
+		return -ENOENT;
 
-	// Step 8: the iommufd must be preserved in this session first.
+	// Steps 7-9: find_hwpt_paging(); v1 tests the mark, then the token
+	// lookup, then iommu_preserve_device()'s preserved domain; later
+	// versions test liveupdate_preserved (the domain) before the lookup.
+	iommufd_hwpt_paging *paging = find_hwpt_paging(rid->hwpt);
+	if (!rid_paging(igroup, rule.preserve_tests_mark))
+		return -EINVAL;
 	std::uint64_t iommufd_token;
 	int rc = liveupdate_get_token_outgoing(s, &ictx->file, &iommufd_token);
 	if (rc)
 		return rc;
-
-	// Step 9: iommu_preserve_device(): the domain must be preserved.
 	if (!paging->domain_preserved)
 		return -EINVAL;
 
@@ -219,23 +245,38 @@ int iommufd_device_preserve(luo_session *s, iommufd_device *idev, std::uint32_t 
 		}
 	}
 	igroup->nr_liveupdate_preserved++;
-	*out = rec;
+	if (idev->lu_record) // v1/v2: a second preserve replaces what the first left
+		lu_kfree(idev->lu_record, idev->lu_record->alloc_size);
+	idev->lu_record = rec;
 	return 0;
 }
 
-void iommufd_device_unpreserve(iommufd_device *idev, iommufd_lu_record *rec) noexcept
+void iommufd_device_unpreserve(iommufd_device *idev) noexcept
 {
+	const lu::code_rules &rule = lu::rules(idev->ictx->variant.version);
+	iommufd_lu_record *rec = idev->lu_record;
+	// post-v2: `if (!idev->liveupdate_preserved) goto out;`; v2 has no
+	// per-device state and undoes whatever its lookups find.
+	if (!rec && !rule.unpreserve_any_device)
+		return;
+	// The RID attach and its domain, else WARN and nothing changes.
+	if (!rid_paging(idev->igroup, rule.preserve_tests_mark))
+		return;
 	if (!LU_MUTANT(unpreserve_keeps_counter))
 		idev->igroup->nr_liveupdate_preserved--;
-	lu_kfree(rec, rec->alloc_size);
+	if (rec)
+		lu_kfree(rec, rec->alloc_size);
+	idev->lu_record = nullptr;
+}
+
+const iommufd_lu_record *vfio_file_record(const luo_file *lf) noexcept
+{
+	return static_cast<const vfio_device *>(lf->file->private_data)->idev->lu_record;
 }
 
 const iommufd_lu_record *vfio_device_record(const luo_session *s, const vfio_device *vdev) noexcept
 {
-	luo_file *lf = luo_find_file(s, &vdev->file);
-	if (!lf)
-		return nullptr;
-	return static_cast<const vfio_pci_core_device_ser *>(lf->private_data)->rec;
+	return luo_find_file(s, &vdev->file) ? vdev->idev->lu_record : nullptr;
 }
 
 int iommufd_lu_serialize(const luo_session *s, iommufd_ctx *ictx, lu_image *out) noexcept
@@ -262,7 +303,7 @@ int iommufd_lu_serialize(const luo_session *s, iommufd_ctx *ictx, lu_image *out)
 		if (lf->file->ops != &vfio_lu_file_ops)
 			continue;
 		counts.nr_devices++;
-		const iommufd_lu_record *rec = static_cast<vfio_pci_core_device_ser *>(lf->private_data)->rec;
+		const iommufd_lu_record *rec = vfio_file_record(lf);
 		if (!rec)
 			continue;
 		nr_records++;
@@ -331,7 +372,7 @@ int iommufd_lu_serialize(const luo_session *s, iommufd_ctx *ictx, lu_image *out)
 			continue;
 		auto *vdev = static_cast<vfio_device *>(lf->file->private_data);
 		const auto *ser = static_cast<vfio_pci_core_device_ser *>(lf->private_data);
-		const iommufd_lu_record *rec = ser->rec;
+		const iommufd_lu_record *rec = vfio_file_record(lf);
 		lu_img_device d{};
 		d.devid = vdev->idev->devid;
 		d.token = lf->token;

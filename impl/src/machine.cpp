@@ -162,8 +162,7 @@ int machine::do_unpreserve_iommufd() noexcept
 		return -ENOENT;
 	// LUO unwinds LIFO: the cdevs that went through iommufd go first.
 	for (luo_file *lf = session_.head; lf; lf = lf->next)
-		if (lf->file->ops == &vfio_lu_file_ops &&
-		    static_cast<vfio_pci_core_device_ser *>(lf->private_data)->rec)
+		if (lf->file->ops == &vfio_lu_file_ops && vfio_file_record(lf))
 			return -EBUSY;
 	return luo_unpreserve_file(&session_, &ictx_.file);
 }
@@ -286,7 +285,7 @@ machine_state machine::snapshot() const
 		if (!f.iommufd) {
 			auto *vdev = static_cast<vfio_device *>(lf->file->private_data);
 			f.dev = vdev->idev->devid;
-			const iommufd_lu_record *rec = static_cast<vfio_pci_core_device_ser *>(lf->private_data)->rec;
+			const iommufd_lu_record *rec = vfio_file_record(lf);
 			f.has_record = rec != nullptr;
 			if (rec) {
 				f.record.push_back({f.dev, 0, static_cast<std::uint32_t>(hwpt_index(rec->rid_hwpt->id))});

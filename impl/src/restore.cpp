@@ -62,7 +62,7 @@ int lu_restore(new_kernel *nk, const lu_img_view &v) noexcept
 {
 	const lu_img_header *hdr = v.hdr;
 	nk->variant = {static_cast<lu::policy>(hdr->policy), static_cast<lu::freeze>(hdr->freeze),
-		       static_cast<lu::vfio_gate>(hdr->vfio_gate)};
+		       static_cast<lu::vfio_gate>(hdr->vfio_gate), static_cast<lu::version>(hdr->code_version)};
 	nk->features = hdr->features;
 	if (hdr->nr_hwpts) {
 		nk->hwpts = static_cast<lu_restored_hwpt *>(lu_kzalloc(hdr->nr_hwpts * sizeof(lu_restored_hwpt)));

@@ -114,7 +114,7 @@ public:
 	template <class Build>
 	T &get(const lu::variant &v, unsigned devices, unsigned hwpts, unsigned n, Build &&build)
 	{
-		const auto key = std::make_tuple(v.policy, v.freeze, v.vfio_gate, devices, hwpts, n);
+		const auto key = std::make_tuple(v.policy, v.freeze, v.vfio_gate, v.version, devices, hwpts, n);
 		auto it = map_.find(key);
 		if (it == map_.end())
 			it = map_.emplace(key, build()).first;
@@ -122,7 +122,7 @@ public:
 	}
 
 private:
-	std::map<std::tuple<lu::policy, lu::freeze, lu::vfio_gate, unsigned, unsigned, unsigned>, std::unique_ptr<T>>
+	std::map<std::tuple<lu::policy, lu::freeze, lu::vfio_gate, lu::version, unsigned, unsigned, unsigned>, std::unique_ptr<T>>
 		map_;
 };
 

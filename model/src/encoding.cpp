@@ -6,6 +6,8 @@
 // "failure changes nothing" property is checked, not built in.
 #include "encoding.h"
 
+#include "lu/core/rules.h"
+
 #include <cerrno>
 #include <utility>
 
@@ -259,6 +261,7 @@ machine::step_result machine::transition(const sym_state &s, const sym_step &a) 
 	z3::context &c = *c_;
 	const unsigned D = dims_.devices, H = dims_.hwpts;
 	const lu::variant v = var_;
+	const lu::code_rules &rule = lu::rules(v.version); // what this version's code does (lu/core/rules.h)
 	const z3::expr T = c.bool_val(true), F = c.bool_val(false);
 	const z3::expr zero_cnt = c.bv_val(0, dims_.cnt_bits);
 	const z3::expr kex = s.kexeced[0];
@@ -315,7 +318,7 @@ machine::step_result machine::transition(const sym_state &s, const sym_step &a) 
 		ck.add(is_nested(h), ENOENT);
 		std::vector<z3::expr> clash;
 		for (unsigned x = 0; x < H; ++x)
-			clash.push_back(h != ref(x) && s.marked[x] && s.mtoken[x] == t);
+			clash.push_back((rule.mark_skips_target ? h != ref(x) : T) && s.marked[x] && s.mtoken[x] == t);
 		ck.add(any_of(c, clash), EADDRINUSE);
 		sym_state n = s;
 		z3::expr ok = ck.pass();
@@ -337,9 +340,12 @@ machine::step_result machine::transition(const sym_state &s, const sym_step &a) 
 		ck.add(first && is_rid && !is_compat(h) && hp, EINVAL);
 		ck.add(first && !is_rid && !is_compat(h), EINVAL);
 		ck.add(first && !is_rid && rid_ref != none() && !is_compat(rid_ref), EINVAL);
-		std::vector<z3::expr> too_big;
+		// iommu_attach_device_pasid() since b3f6fcd8 (v6.15): members with
+		// max_pasids == 0 are skipped; PASIDs are 20 bits (the model's space).
+		std::vector<z3::expr> too_big{!inr};
 		for (unsigned d = 0; d < D; ++d)
-			too_big.push_back(cfg_.group[d] == g && z3::uge(p, z3::zext(cfg_.max_pasids[d], ARG_PASID_BITS - MAXP_BITS)));
+			too_big.push_back(cfg_.group[d] == g && cfg_.max_pasids[d] != c.bv_val(0, MAXP_BITS) &&
+					  z3::uge(p, z3::zext(cfg_.max_pasids[d], ARG_PASID_BITS - MAXP_BITS)));
 		ck.add(first && !is_rid && any_of(c, too_big), EINVAL);
 		sym_state n = s;
 		const z3::expr ok = ck.pass();
@@ -427,17 +433,28 @@ machine::step_result machine::transition(const sym_state &s, const sym_step &a) 
 		ck.add((f & c.bv_val(unknown, FLAG_BITS)) != c.bv_val(0, FLAG_BITS), EINVAL);
 		const z3::expr skip = v.vfio_gate == lu::vfio_gate::rid_only ? !rid_mem : F;
 		const z3::expr before_skip = ck.pass();
-		// The checks after vfio's gate (iommufd_device_preserve()).
+		// The checks after vfio's gate (iommufd_device_preserve()), in the
+		// order of the version's code.
+		const z3::expr had = by_group(*this, s.drec, dev);
 		checks io{c, {}};
+		if (rule.device_flag)
+			io.add(had, EBUSY);
 		if (pol == lu::policy::reject)
 			io.add(hp, EOPNOTSUPP);
 		if (pol == lu::policy::ack_flag)
 			io.add(hp && !ign, EOPNOTSUPP);
 		io.add(rid_ref == none(), ENOENT);
+		if (rule.device_on_rid)
+			io.add(!rid_mem, ENOENT);
 		const z3::expr rid_pg = paging(rid_ref);
-		io.add(!is_marked(s, rid_pg), EINVAL);
-		io.add(!s.ipres[0], ENOENT);
-		io.add(!is_dompres(s, rid_pg), EINVAL);
+		if (rule.preserve_tests_mark) {
+			io.add(!is_marked(s, rid_pg), EINVAL);
+			io.add(!s.ipres[0], ENOENT);
+			io.add(!is_dompres(s, rid_pg), EINVAL);
+		} else {
+			io.add(!is_dompres(s, rid_pg), EINVAL);
+			io.add(!s.ipres[0], ENOENT);
+		}
 		if (full) {
 			std::vector<z3::expr> bad;
 			for (unsigned x = 0; x < H; ++x) {
@@ -474,20 +491,27 @@ machine::step_result machine::transition(const sym_state &s, const sym_step &a) 
 		eff.push_back({ret, n});
 	}
 
-	// unpreserve_device(dev)
+	// unpreserve_device(dev): vfio's unpreserve behind its gate, then
+	// iommufd_device_unpreserve(), which undoes the device only when its
+	// lookups pass (the RID attach and its domain; else WARN and nothing).
 	{
 		checks ck{c, {}};
 		ck.add(kex, ENODEV);
 		ck.add(!by_group(*this, s.dpres, dev), ENOENT);
 		const z3::expr ok = ck.pass();
 		const z3::expr had = by_group(*this, s.drec, dev);
+		const z3::expr calls = v.vfio_gate == lu::vfio_gate::rid_only ? rid_mem : T;
+		const z3::expr rid_pg = paging(rid_ref);
+		const z3::expr found = rid_ref != none() &&
+				       (rule.preserve_tests_mark ? is_marked(s, rid_pg) : is_dompres(s, rid_pg));
+		const z3::expr undo = ok && calls && found && (rule.unpreserve_any_device ? T : had);
 		sym_state n = s;
 		for (unsigned d = 0; d < D; ++d) {
 			n.dpres[d] = z3::ite(ok && dev == dev_val(d), F, s.dpres[d]);
 			n.drec[d] = z3::ite(ok && dev == dev_val(d), F, s.drec[d]);
 		}
 		for (unsigned gi = 0; gi < D; ++gi)
-			n.nr[gi] = z3::ite(ok && had && g == dev_val(gi), dec(s.nr[gi]), s.nr[gi]);
+			n.nr[gi] = z3::ite(undo && g == dev_val(gi), dec(s.nr[gi]), s.nr[gi]);
 		eff.push_back({ck.ret(ret_val(0)), n});
 	}
 

@@ -102,6 +102,7 @@ witness decode(const z3::model &mdl, const query &q, unsigned k, property p)
 	case property::unknown_flags_rejected:
 	case property::failure_changes_nothing:
 	case property::unpreserve_restores:
+	case property::freeze_lifts:
 		break; // about a step, not a (dev, pasid)
 	default:
 		w.focus = lost_pair{wd, wp};

@@ -5,6 +5,8 @@
 // docs/model.md states each formula in words and symbols.
 #include "query.h"
 
+#include "lu/core/rules.h"
+
 #include <cerrno>
 
 namespace lu::model::internal {
@@ -284,8 +286,10 @@ query build_query(z3::context &c, const lu::variant &v, property p, const bounds
 			z3::expr unique = c.bool_val(true);
 			for (unsigned h = 0; h < dm.hwpts; ++h)
 				unique = unique && z3::implies(m.ref(h) != pg && S.marked[h] && S.dompres[h], S.mtoken[h] != tok);
-			const z3::expr in_bounds = z3::implies(
-				wp != zero_idx, z3::ult(z3::zext(wp, MAXP_BITS - IDX_BITS), m.pick(q.cfg.max_pasids, wd)));
+			// max_pasids 0: the group's PASIDs, not validated (b3f6fcd8)
+			const z3::expr maxp = m.pick(q.cfg.max_pasids, wd);
+			const z3::expr in_bounds = z3::implies(wp != zero_idx && maxp != c.bv_val(0, MAXP_BITS),
+								z3::ult(z3::zext(wp, MAXP_BITS - IDX_BITS), maxp));
 			const z3::expr resolves = m.is_marked(S, pg) && m.is_dompres(S, pg) && unique && in_bounds;
 			premise = kex && m.restored(S, wd, W);
 			bad = premise && !resolves;
@@ -295,6 +299,22 @@ query build_query(z3::context &c, const lu::variant &v, property p, const bounds
 			premise = kex && pres(S) && m.is_nested(held) && m.restored(S, wd, W);
 			bad = premise && m.record(S, wd, W) != held;
 			break;
+		case property::freeze_lifts: {
+			// Step k - 1 changes an attachment of a group none of whose
+			// devices is preserved; -EBUSY may then only be attach's
+			// "already attached here" (xa_insert into device_array).
+			const sym_step &a = q.steps[k - 1];
+			const sym_state &P = u.states[k - 1];
+			const z3::expr g = m.group_of(a.dev);
+			z3::expr none_preserved = c.bool_val(true);
+			for (unsigned d = 0; d < dm.devices; ++d)
+				none_preserved = none_preserved && !(q.cfg.group[d] == g && P.dpres[d]);
+			const z3::expr taken = is_op(a, lu::op::attach) && m.in_at(P, a.dev, k); // slot k: step k - 1's PASID
+			premise = !P.kexeced[0] && none_preserved && !taken &&
+				  (is_op(a, lu::op::attach) || is_op(a, lu::op::replace) || is_op(a, lu::op::detach));
+			bad = premise && ret_is(k - 1, -EBUSY);
+			break;
+		}
 		}
 		q.bad_at.push_back(bad);
 		q.premise_at.push_back(premise);
@@ -438,6 +458,20 @@ z3::expr session_invariant(const machine &m, const sym_state &s)
 		r = r && z3::implies(s.drec[d], s.dpres[d]);
 		if (m.var().vfio_gate == lu::vfio_gate::always)
 			r = r && z3::implies(s.dpres[d], s.drec[d]);
+	}
+	// The counter is only read under freeze busy (v1's code has none); there
+	// it counts the records, and a record's RID stays where the unpreserve
+	// finds it (iommufd_device_unpreserve()'s lookups, vfio's gate).
+	if (m.var().freeze != lu::freeze::busy)
+		return r;
+	const bool by_mark = lu::rules(m.var().version).preserve_tests_mark;
+	for (unsigned d = 0; d < D; ++d) {
+		const z3::expr dv = m.dev_val(d), rid = m.att_at(s, m.group_of(dv), machine::rid_slot());
+		const z3::expr pg = m.paging(rid);
+		z3::expr found = rid != m.none() && (by_mark ? m.is_marked(s, pg) : m.is_dompres(s, pg));
+		if (m.var().vfio_gate == lu::vfio_gate::rid_only)
+			found = found && m.in_at(s, dv, machine::rid_slot());
+		r = r && z3::implies(s.drec[d], found);
 	}
 	for (unsigned g = 0; g < D; ++g) {
 		z3::expr n = c.bv_val(0, w);

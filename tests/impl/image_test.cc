@@ -344,7 +344,7 @@ TEST_F(Image, IdxNotItsPositionIsEINVAL)
 
 TEST_F(Image, ReservedOrUnknownFlagsAreEINVAL)
 {
-	expect_field<std::uint8_t>(offsetof(lu_img_header, reserved0), 1, -EINVAL);
+	expect_field<std::uint8_t>(offsetof(lu_img_header, code_version), 3, -EINVAL);
 	expect_field<std::uint8_t>(offsetof(lu_img_header, policy), 4, -EINVAL);
 	expect_field<std::uint32_t>(OFF_DEV + offsetof(lu_img_device, flags), 0x80, -EINVAL);
 	expect_field<std::uint32_t>(OFF_HWPT + offsetof(lu_img_hwpt, reserved), 1, -EINVAL);
@@ -370,6 +370,90 @@ TEST_F(Image, ErrorMessageSaysWhatAndWhere)
 	EXPECT_EQ(e.offset, OFF_PASID + 16);
 	EXPECT_NE(std::strstr(e.what, "pasid[2]"), nullptr) << e.what;
 	EXPECT_STREQ(lu_img_strerror(e.err), "PASID out of range");
+}
+
+/* ---- the header alone (a reader checks it before reading the rest) ---- */
+
+int parse_header(const bytes &b, std::size_t avail, std::uint64_t size, std::uint64_t *total = nullptr,
+		 lu_img_error *e = nullptr)
+{
+	std::uint64_t t = 0;
+	lu_img_error local;
+	lu_img_error &err = e ? *e : local;
+	int rc = lu_img_parse_header(b.data(), avail, size, &t, &err);
+	if (total)
+		*total = t;
+	if (rc) {
+		EXPECT_EQ(err.err, rc);
+		EXPECT_GT(std::strlen(err.what), 0u);
+	}
+	return rc;
+}
+
+TEST_F(Image, HeaderGivesTotalSizeWithoutTheRecords)
+{
+	bytes hdr(img.begin(), img.begin() + sizeof(lu_img_header));
+	std::uint64_t total = 0;
+	EXPECT_EQ(parse_header(hdr, hdr.size(), LU_IMG_SIZE_UNKNOWN, &total), 0);
+	EXPECT_EQ(total, img.size());
+	EXPECT_EQ(parse_header(hdr, hdr.size(), img.size(), &total), 0);
+}
+
+TEST_F(Image, HeaderRejectsAFileOfTheWrongLengthUnread)
+{
+	// Only the header is there: the length alone decides, as in lu_img_parse().
+	bytes hdr(img.begin(), img.begin() + sizeof(lu_img_header));
+	lu_img_error e;
+	EXPECT_EQ(parse_header(hdr, hdr.size(), std::uint64_t(100) << 30, nullptr, &e), -E2BIG);
+	EXPECT_EQ(e.offset, img.size());
+	EXPECT_EQ(parse_header(hdr, hdr.size(), img.size() - 1, nullptr, &e), -ENODATA);
+	EXPECT_EQ(parse_header(hdr, hdr.size(), LU_IMG_MAX_SIZE + 1), -E2BIG);
+}
+
+TEST_F(Image, HeaderChecksAreParsesChecks)
+{
+	// Truncated inputs and every one-byte change of the header: where the
+	// header check rejects, lu_img_parse() rejects the same way (where it
+	// accepts, the change was harmless, as a newer minor version, or
+	// lu_img_parse() finds the fault behind the header).
+	for (std::size_t n = 0; n < sizeof(lu_img_header); n++) {
+		bytes b(img.begin(), img.begin() + n);
+		ASSERT_EQ(parse_header(b, n, n), parse(b)) << n;
+		ASSERT_EQ(parse_header(b, n, LU_IMG_SIZE_UNKNOWN), parse(b)) << n;
+	}
+	for (std::size_t off = 0; off < offsetof(lu_img_header, checksum); off++) {
+		bytes b = img;
+		b[off] ^= 0x41;
+		fix_checksum(b);
+		lu_img_error eh, ep;
+		int rh = parse_header(b, sizeof(lu_img_header), b.size(), nullptr, &eh);
+		int rp = parse(b, &ep);
+		if (rh) {
+			ASSERT_EQ(rh, rp) << off;
+			ASSERT_EQ(eh.offset, ep.offset) << off;
+			ASSERT_STREQ(eh.what, ep.what) << off;
+		}
+	}
+}
+
+TEST(ImageLimits, MaxSizeIsTheLargestTotalSizeAHeaderMayGive)
+{
+	// A header with every count at its limit (the records need not be there).
+	bytes b = example_image("full", 3);
+	b.resize(sizeof(lu_img_header));
+	poke<std::uint32_t>(b, offsetof(lu_img_header, nr_iommus), LU_IMG_MAX_IOMMUS);
+	poke<std::uint32_t>(b, offsetof(lu_img_header, nr_hwpts), LU_IMG_MAX_HWPTS);
+	poke<std::uint32_t>(b, offsetof(lu_img_header, nr_devices), LU_IMG_MAX_DEVICES);
+	poke<std::uint32_t>(b, offsetof(lu_img_header, nr_pasids), LU_IMG_MAX_DEVICES * LU_IMG_MAX_DEVICE_PASIDS);
+	poke<std::uint64_t>(b, offsetof(lu_img_header, total_size), LU_IMG_MAX_SIZE);
+	std::uint64_t total = 0;
+	EXPECT_EQ(parse_header(b, b.size(), LU_IMG_SIZE_UNKNOWN, &total), 0);
+	EXPECT_EQ(total, LU_IMG_MAX_SIZE);
+	// One PASID entry more is more than the devices can hold.
+	poke<std::uint32_t>(b, offsetof(lu_img_header, nr_pasids), LU_IMG_MAX_DEVICES * LU_IMG_MAX_DEVICE_PASIDS + 1);
+	poke<std::uint64_t>(b, offsetof(lu_img_header, total_size), LU_IMG_MAX_SIZE + sizeof(lu_img_pasid));
+	EXPECT_EQ(parse_header(b, b.size(), LU_IMG_SIZE_UNKNOWN), -EOVERFLOW);
+	EXPECT_EQ(LU_IMG_MAX_DEVICE_PASIDS, lu::PASID_LIMIT - 1);
 }
 
 TEST(ImageWriter, TooFewRecordsIsEFAULT)

@@ -33,7 +33,7 @@ TEST(MarkPreserve, DuplicateTokenIsEADDRINUSE)
 	auto m = make(seed_config(), V2);
 	LU_RUN(m, mark(0, 7), 0);
 	LU_RUN(m, mark(1, 7), -EADDRINUSE);
-	LU_RUN(m, mark(0, 7), 0); // re-marking itself with its own token is fine
+	LU_RUN(m, mark(0, 7), -EADDRINUSE); // v2's xa-mark scan does not skip the target
 	LU_RUN(m, mark(0, 8), 0); // re-marking changes the token
 	EXPECT_EQ(m->snapshot().hwpts[0].token, 8u);
 	LU_RUN(m, mark(1, 7), 0); // 7 is free again
@@ -107,13 +107,24 @@ TEST(Attach, PasidAtOrAboveMaxPasidsIsEINVAL)
 	LU_RUN(m, attach(0, 1, 1), 0);
 }
 
-TEST(Attach, PasidOnDeviceWithoutPasidSupportIsEINVAL)
+TEST(Attach, PasidOnDeviceWithoutPasidSupportIsSkipped)
 {
+	// iommu_attach_device_pasid() since b3f6fcd8 (v6.15) skips members with
+	// max_pasids 0; only PASIDs beyond 20 bits are refused then.
 	lu::config c = seed_config();
 	c.devices[0].max_pasids = 0;
 	auto m = make(c, V1);
-	LU_RUN(m, attach(0, 1, 1), -EINVAL);
-	LU_RUN(m, attach(0, 0, 0), 0);
+	LU_RUN(m, attach(0, 1, 1), 0);
+	LU_RUN(m, attach(0, lu::PASID_LIMIT, 1), -EINVAL);
+	LU_RUN(m, attach(0, 0, 1), 0);
+}
+
+TEST(MarkPreserve, V1RemarkWithOwnTokenIsFine)
+{
+	auto m = make(seed_config(), V1);
+	LU_RUN(m, mark(0, 7), 0);
+	LU_RUN(m, mark(0, 7), 0); // v1's scan skips the target (samikhawaja@6f017580)
+	LU_RUN(m, mark(1, 7), -EADDRINUSE);
 }
 
 TEST(Attach, PasidAtOrAbove2To20IsEINVAL)
@@ -392,12 +403,14 @@ TEST_F(PreserveDevice, RidHwptNotMarkedIsEINVAL)
 	LU_RUN(m, preserve_device(0, 2), -EINVAL);
 }
 
-TEST_F(PreserveDevice, IommufdNotPreservedIsENOENT)
+TEST_F(PreserveDevice, IommufdNotPreservedIsENOENTInV1AndEINVALFromV2)
 {
-	auto m = make(seed_config(), V2);
-	LU_RUN(m, mark(0, 0x10), 0);
-	LU_RUN(m, attach(0, 0, 0), 0);
-	LU_RUN(m, preserve_device(0, 2), -ENOENT);
+	for (const lu::variant &v : {V1, V2}) {
+		auto m = make(seed_config(), v);
+		LU_RUN(m, mark(0, 0x10), 0);
+		LU_RUN(m, attach(0, 0, 0), 0);
+		LU_RUN(m, preserve_device(0, 2), v == V1 ? -ENOENT : -EINVAL);
+	}
 }
 
 TEST_F(PreserveDevice, MarkedAfterIommufdPreserveIsEINVAL)

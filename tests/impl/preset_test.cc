@@ -57,6 +57,11 @@ TEST(Preset, V2RejectsThePreserveAndNothingSurvives)
 	run_seed({"v2", 0, -EOPNOTSUPP, false, false});
 }
 
+TEST(Preset, PostV2RejectsThePreserveAndNothingSurvives)
+{
+	run_seed({"post-v2", 0, -EOPNOTSUPP, false, false});
+}
+
 TEST(Preset, DocOnlySilentlyDropsThePasid)
 {
 	run_seed({"doc-only", 0, 0, true, false});
@@ -82,7 +87,7 @@ TEST(Preset, FullPreservesRidAndPasid)
 TEST(Preset, EveryPresetIsCovered)
 {
 	// Adding a preset without a seed test above must fail here.
-	EXPECT_EQ(lu::presets.size(), 6u);
+	EXPECT_EQ(lu::presets.size(), 7u);
 }
 
 TEST(Preset, PasidAttachedAfterPreserveIsLostUnderV1AndBlockedUnderV2)
@@ -99,6 +104,26 @@ TEST(Preset, PasidAttachedAfterPreserveIsLostUnderV1AndBlockedUnderV2)
 		LU_RUN(m, kexec(), 0);
 		EXPECT_EQ(m->restored(), (std::vector<lu::attachment>{{0, 0, 0}}));
 		EXPECT_EQ(m->at_kexec().size(), name == "v1" ? 2u : 1u);
+	}
+}
+
+// v2's iommufd_device_unpreserve() has no per-device state: a device
+// preserved without a record (rid-only gate) and attached afterwards takes
+// nr_liveupdate_preserved below zero on unpreserve, and the group stays
+// frozen (samikhawaja device.c@027f82dc). post-v2 checks the device's flag.
+TEST(Preset, V2UnpreserveOfAnUnrecordedDeviceFreezesTheGroupForGood)
+{
+	for (std::string_view name : {"v2", "post-v2"}) {
+		SCOPED_TRACE(name);
+		auto m = make(seed_config(), preset(name));
+		LU_RUN(m, mark(0, 0x100), 0);
+		LU_RUN(m, preserve_iommufd(1), 0);
+		LU_RUN(m, preserve_device(0, 2), 0); // RID not attached: no record
+		LU_RUN(m, attach(0, 0, 0), 0);
+		LU_RUN(m, unpreserve_device(0), 0);
+		LU_RUN(m, detach(0, 0), name == "v2" ? -EBUSY : 0);
+		LU_RUN(m, unpreserve_iommufd(), 0);
+		LU_RUN(m, attach(0, PASID, 1), name == "v2" ? -EBUSY : 0);
 	}
 }
 

@@ -59,7 +59,11 @@ TEST(ModelEncoding, MarkPreserveRules)
 {
 	EXPECT_EQ(rets(full, {mark(2, 1)}), std::vector<int>{-ENOENT});
 	EXPECT_EQ(rets(full, {mark(0, 1), mark(1, 1)}), (std::vector<int>{0, -EADDRINUSE}));
-	EXPECT_EQ(rets(full, {mark(0, 1), mark(0, 1)}), (std::vector<int>{0, 0})); // re-marking is allowed
+	// v1's scan skips the target; the xa-mark code (v2 on) does not
+	EXPECT_EQ(rets(v1, {mark(0, 1), mark(0, 1)}), (std::vector<int>{0, 0}));
+	EXPECT_EQ(rets(v2, {mark(0, 1), mark(0, 1)}), (std::vector<int>{0, -EADDRINUSE}));
+	EXPECT_EQ(rets(full, {mark(0, 1), mark(0, 1)}), (std::vector<int>{0, -EADDRINUSE}));
+	EXPECT_EQ(rets(full, {mark(0, 1), mark(0, 2)}), (std::vector<int>{0, 0})); // a new token is fine
 }
 
 TEST(ModelEncoding, AttachRules)
@@ -74,8 +78,9 @@ TEST(ModelEncoding, AttachRules)
 	EXPECT_EQ(rets(full, {attach(0, 16, 0)}), std::vector<int>{-EINVAL});           // max_pasids
 	EXPECT_EQ(rets(full, {attach(0, lu::PASID_LIMIT, 0)}), std::vector<int>{-EINVAL}); // 2^20
 	auto c = cfg();
-	c.devices[1].max_pasids = 0; // a group-mate without PASID support blocks every PASID
-	EXPECT_EQ(rets(full, {attach(0, 1, 0)}, c), std::vector<int>{-EINVAL});
+	c.devices[1].max_pasids = 0; // a group-mate without PASID support is skipped (b3f6fcd8)
+	EXPECT_EQ(rets(full, {attach(0, 1, 0)}, c), std::vector<int>{0});
+	EXPECT_EQ(rets(full, {attach(0, 16, 0)}, c), std::vector<int>{-EINVAL}); // dev 0's bound still holds
 }
 
 TEST(ModelEncoding, ReplaceAndDetachRules)
@@ -115,7 +120,8 @@ TEST(ModelEncoding, PreserveDeviceChecksInOrder)
 	EXPECT_EQ(rets(full, ready() + std::vector<step>{preserve_device(0, 2, 2)}).back(), -EINVAL);
 	EXPECT_EQ(rets(full, {preserve_device(0, 2)}).back(), -ENOENT);                  // no RID in the group
 	EXPECT_EQ(rets(full, {attach(0, 0, 0), preserve_device(0, 2)}).back(), -EINVAL); // not marked
-	EXPECT_EQ(rets(full, {mark(0, 1), attach(0, 0, 0), preserve_device(0, 2)}).back(), -ENOENT); // iommufd not preserved
+	EXPECT_EQ(rets(v1, {mark(0, 1), attach(0, 0, 0), preserve_device(0, 2)}).back(), -ENOENT); // v1: no token
+	EXPECT_EQ(rets(full, {mark(0, 1), attach(0, 0, 0), preserve_device(0, 2)}).back(), -EINVAL); // v2 on: not preserved
 	EXPECT_EQ(rets(full, {attach(0, 0, 0), preserve_iommufd(1), mark(0, 5), preserve_device(0, 2)}).back(), -EINVAL); // not dompres
 	EXPECT_EQ(rets(full, ready() + std::vector<step>{preserve_device(0, 2)}).back(), 0);
 }

@@ -160,11 +160,11 @@ TEST(Report, VerdictTableIsTheMailsTable)
 	const auto lines = lines_of(table);
 	ASSERT_GE(lines.size(), 3u + lu::model::properties.size());
 	EXPECT_EQ(lines[0], "Verdicts (rows: properties, columns: kernel variants):");
-	EXPECT_EQ(lines[2], "  property   v1      v2      doc-only reject  ack-flag full");
-	EXPECT_EQ(lines[3], "  no-silent  CEX     proved  proved   proved  proved   proved");
-	EXPECT_EQ(lines[4], "  ack-loss   unknown proved  proved   proved  proved   proved");
+	EXPECT_EQ(lines[2], "  property   v1      v2      post-v2 doc-only reject  ack-flag full");
+	EXPECT_EQ(lines[3], "  no-silent  CEX     proved  proved  proved   proved  proved   proved");
+	EXPECT_EQ(lines[4], "  ack-loss   unknown proved  proved  proved   proved  proved   proved");
 	EXPECT_EQ(lines[2 + lu::model::properties.size()],
-		  "  nested     proved  proved  proved   proved  proved   VACUOUS");
+		  "  lifts      proved  proved  proved  proved   proved  proved   VACUOUS");
 	EXPECT_NE(table.find("  no-silent  no-silent-pasid-loss (safety)"), std::string::npos) << table;
 	EXPECT_TRUE(lu::verify::verdict_table({}).empty());
 }
@@ -183,7 +183,7 @@ TEST(Report, VerdictTableSplitsWideRuns)
 					continue;
 				rs.push_back(r);
 			}
-	ASSERT_EQ(rs.size(), 10u);
+	ASSERT_EQ(rs.size(), 11u); // 16 combinations on post-v2 code, 5 of them presets
 	rs.push_back(synthetic("v2", property::image_round_trip, verdict::counterexample));
 	const auto table = lu::verify::verdict_table(rs);
 	expect_mail_shape(table);
@@ -191,11 +191,11 @@ TEST(Report, VerdictTableSplitsWideRuns)
 	for (const auto &l : lines_of(table))
 		heads += l.starts_with("  property ");
 	EXPECT_GT(heads, 1u) << table;
-	EXPECT_NE(table.find("custom(silent-drop,allowed,always)"), std::string::npos) << table;
+	EXPECT_NE(table.find("custom(silent-drop,allowed,always,post-v2)"), std::string::npos) << table;
 	EXPECT_NE(table.find("  image      -"), std::string::npos) << table;
-	EXPECT_NE(table.find("  property   custom(full,busy,rid-only) v2\n"
-			     "  no-silent  proved                     -\n"
-			     "  image      -                          CEX\n"),
+	EXPECT_NE(table.find("  property   custom(full,busy,rid-only,post-v2) v2\n"
+			     "  no-silent  proved                             -\n"
+			     "  image      -                                  CEX\n"),
 		  std::string::npos)
 		<< table;
 }

@@ -72,14 +72,14 @@ TEST(Scenario, GoodFileParses)
 	EXPECT_EQ(s.trace[3].token, 0x10u);
 	EXPECT_EQ(s.trace[4].flags, lu::IOMMU_LU_FLAG_IGNORE_PASID);
 	EXPECT_EQ(s.trace_lines[0], 13);
-	// v1, doc-only, custom, then '*' = v2, reject, ack-flag, full
-	ASSERT_EQ(s.expects.size(), 7u);
+	// v1, doc-only, custom, then '*' = v2, post-v2, reject, ack-flag, full
+	ASSERT_EQ(s.expects.size(), 8u);
 	EXPECT_EQ(s.expects[2].label, "full/allowed/rid-only");
 	EXPECT_EQ((*s.expects[2].rets)[6], -14);
 	EXPECT_FALSE((*s.expects[2].rets)[0].has_value());
 	EXPECT_EQ(s.expects[2].lost->size(), 1u);
 	EXPECT_EQ(s.expects[3].label, "v2");
-	EXPECT_EQ(s.expects[6].label, "full");
+	EXPECT_EQ(s.expects[7].label, "full");
 	EXPECT_EQ(s.expects[6].line, 22);
 }
 
@@ -330,13 +330,75 @@ TEST(ScenarioError, ExpectTupleWrongArity)
 TEST(ScenarioError, ExpectStarMatchesNothing)
 {
 	EXPECT_TRUE(fails_at(head + trace1 +
-				     "expect v1,v2,doc-only,reject,ack-flag,full: intact\nexpect *: intact\n",
+				     "expect v1,v2,post-v2,doc-only,reject,ack-flag,full: intact\nexpect *: intact\n",
 			     10, 1, "'*' matches no preset"));
 }
 
 TEST(ScenarioError, LineAfterExpect)
 {
 	EXPECT_TRUE(fails_at(head + trace1 + "expect *: intact\n  kexec\n", 10, 3, "expected another 'expect' line"));
+}
+
+// A file with @p devices devices, @p hwpts hwpts and @p steps steps: config
+// lines start on line 5, trace lines after the config and 'trace:'.
+std::string sized(std::size_t devices, std::size_t hwpts, std::size_t steps)
+{
+	std::string t = "scenario all+rid+limits\nabout:\n  text\nconfig:\n";
+	for (std::size_t i = 0; i < devices; i++)
+		t += "  device " + std::to_string(i) + "\n";
+	for (std::size_t i = 0; i < hwpts; i++)
+		t += "  hwpt " + std::to_string(i) + " paging\n";
+	t += "trace:\n";
+	for (std::size_t i = 0; i < steps; i++)
+		t += "  dma dev=0 pasid=0\n";
+	return t + "expect *: intact\n";
+}
+
+TEST(ScenarioLimits, AtTheLimitsParses)
+{
+	using namespace lu::verify;
+	auto s = parse_scenario(sized(SCENARIO_MAX_DEVICES, SCENARIO_MAX_HWPTS, SCENARIO_MAX_STEPS), "t.lu");
+	EXPECT_EQ(s.config.devices.size(), SCENARIO_MAX_DEVICES);
+	EXPECT_EQ(s.config.hwpts.size(), SCENARIO_MAX_HWPTS);
+	EXPECT_EQ(s.trace.size(), SCENARIO_MAX_STEPS);
+}
+
+TEST(ScenarioLimits, OneDeviceTooMany)
+{
+	using namespace lu::verify;
+	const int ln = 5 + static_cast<int>(SCENARIO_MAX_DEVICES);
+	EXPECT_TRUE(fails_at(sized(SCENARIO_MAX_DEVICES + 1, 1, 1), ln, 3,
+			     "more than " + std::to_string(SCENARIO_MAX_DEVICES) + " devices"));
+	// Thousands fail at the first one past the limit, not after reading them all.
+	EXPECT_TRUE(fails_at(sized(5000, 1, 1), ln, 3, "devices"));
+}
+
+TEST(ScenarioLimits, OneHwptTooMany)
+{
+	using namespace lu::verify;
+	const int ln = 6 + static_cast<int>(SCENARIO_MAX_HWPTS);
+	EXPECT_TRUE(fails_at(sized(1, SCENARIO_MAX_HWPTS + 1, 1), ln, 3,
+			     "more than " + std::to_string(SCENARIO_MAX_HWPTS) + " hwpts"));
+}
+
+TEST(ScenarioLimits, OneStepTooMany)
+{
+	using namespace lu::verify;
+	const int ln = 8 + static_cast<int>(SCENARIO_MAX_STEPS);
+	EXPECT_TRUE(fails_at(sized(1, 1, SCENARIO_MAX_STEPS + 1), ln, 3,
+			     "more than " + std::to_string(SCENARIO_MAX_STEPS) + " steps"));
+}
+
+TEST(ScenarioLimits, EndlessFileStopsAtTheByteLimit)
+{
+	try {
+		lu::verify::load_scenario("/dev/zero");
+		FAIL() << "loaded /dev/zero";
+	} catch (const scenario_error &e) {
+		EXPECT_EQ(e.where().file, "/dev/zero");
+		EXPECT_NE(e.where().message.find(std::to_string(lu::verify::SCENARIO_MAX_BYTES)), std::string::npos)
+			<< e.what();
+	}
 }
 
 TEST(ScenarioError, UnreadableFile)

@@ -149,8 +149,8 @@ std::string reproduce_command(const lu::model::result &r, const run_info &run)
 	std::string cmd = "iommufd-lu prove";
 	const auto vname = lu::name(r.variant);
 	if (vname == "custom")
-		cmd += fmt::format(" --policy {} --freeze {} --vfio-gate {}", lu::name(r.variant.policy),
-				   lu::name(r.variant.freeze), lu::name(r.variant.vfio_gate));
+		cmd += fmt::format(" --policy {} --freeze {} --vfio-gate {} --code {}", lu::name(r.variant.policy),
+				   lu::name(r.variant.freeze), lu::name(r.variant.vfio_gate), lu::name(r.variant.version));
 	else
 		cmd += fmt::format(" --variant {}", vname);
 	cmd += fmt::format(" --property {} --depth {}", lu::model::info(r.property).name, r.bounds.depth);
@@ -233,8 +233,8 @@ std::string bounds_text(const lu::model::bounds &b)
 std::string variant_key(const lu::model::result &r)
 {
 	const std::string n(lu::name(r.variant));
-	return n == "custom" ? fmt::format("custom({},{},{})", lu::name(r.variant.policy), lu::name(r.variant.freeze),
-					   lu::name(r.variant.vfio_gate))
+	return n == "custom" ? fmt::format("custom({},{},{},{})", lu::name(r.variant.policy), lu::name(r.variant.freeze),
+					   lu::name(r.variant.vfio_gate), lu::name(r.variant.version))
 			     : n;
 }
 
@@ -549,8 +549,8 @@ std::string mail_report(const std::vector<lu::model::result> &rs, const run_info
 				 r.verdict == verdict::counterexample ? std::string(pi.message)
 								      : std::string(lu::model::name(r.verdict))),
 		     "   ");
-		para(fmt::format("   policy {}, freeze {}, vfio_gate {}", lu::name(r.variant.policy),
-				 lu::name(r.variant.freeze), lu::name(r.variant.vfio_gate)),
+		para(fmt::format("   code {}, policy {}, freeze {}, vfio_gate {}", lu::name(r.variant.version),
+				 lu::name(r.variant.policy), lu::name(r.variant.freeze), lu::name(r.variant.vfio_gate)),
 		     "   ");
 		if (!r.reason.empty())
 			para("   reason: " + r.reason, "     ");
@@ -720,6 +720,7 @@ nlohmann::json result_json(const lu::model::result &r, const bundle *b)
 			 {"policy", lu::name(r.variant.policy)},
 			 {"freeze", lu::name(r.variant.freeze)},
 			 {"vfio_gate", lu::name(r.variant.vfio_gate)},
+			 {"code", lu::name(r.variant.version)},
 			 {"property", pi.name},
 			 {"kind", pi.kind == lu::model::property_kind::safety ? "safety" : "capability"},
 			 {"message", pi.message},

@@ -215,7 +215,13 @@ void parser::config_line(int ln, const std::vector<word> &w)
 			fail(ln, w[1].col, fmt::format("{} indices count from 0 in order: expected {}, got {}",
 						       w[0].text, expected, v));
 	};
+	// The limits (scenario.h) stop a file before it asks for minutes of work.
+	auto limit = [&](std::size_t have, std::size_t max, std::string_view what) {
+		if (have >= max)
+			fail(ln, w[0].col, fmt::format("more than {} {} (the limit of a scenario file)", max, what));
+	};
 	if (w[0].text == "device") {
+		limit(s_.config.devices.size(), SCENARIO_MAX_DEVICES, "devices");
 		index(s_.config.devices.size());
 		device_config d;
 		std::set<std::string_view> seen;
@@ -236,6 +242,7 @@ void parser::config_line(int ln, const std::vector<word> &w)
 		}
 		s_.config.devices.push_back(d);
 	} else if (w[0].text == "hwpt") {
+		limit(s_.config.hwpts.size(), SCENARIO_MAX_HWPTS, "hwpts");
 		index(s_.config.hwpts.size());
 		if (w.size() < 3)
 			fail(ln, w[1].col + static_cast<int>(w[1].text.size()) + 1, "expected 'paging' or 'nested'");
@@ -309,6 +316,9 @@ op_keys keys_of(op o)
 
 void parser::trace_line(int ln, const std::vector<word> &w)
 {
+	if (s_.trace.size() >= SCENARIO_MAX_STEPS)
+		fail(ln, w[0].col,
+		     fmt::format("more than {} steps (the limit of a scenario file)", SCENARIO_MAX_STEPS));
 	auto o = parse_op(w[0].text);
 	if (!o)
 		fail(ln, w[0].col, fmt::format("unknown operation '{}'", w[0].text));
@@ -395,10 +405,14 @@ void parser::expect_line(int ln, std::string_view line)
 					rets.push_back(std::nullopt);
 					continue;
 				}
+				if (w[i].text == "ERR") {
+					rets.push_back(RET_ANY_ERROR);
+					continue;
+				}
 				auto r = parse_errno(w[i].text);
 				if (!r)
 					fail(ln, w[i].col,
-					     fmt::format("expected a return value (0, -EINVAL, -22 or _), not '{}'", w[i].text));
+					     fmt::format("expected a return value (0, -EINVAL, -22, _ or ERR), not '{}'", w[i].text));
 				rets.push_back(*r);
 			}
 			if (rets.size() != s_.trace.size())
@@ -476,7 +490,7 @@ void parser::expect_line(int ln, std::string_view line)
 		auto v = parse_variant_label(it.text);
 		if (!v)
 			fail(ln, it.col,
-			     fmt::format("unknown variant '{}' (a preset, policy/freeze/gate, or *)", it.text));
+			     fmt::format("unknown variant '{}' (a preset, policy/freeze/gate[/code], or *)", it.text));
 		std::string label = variant_label(*v);
 		if (auto prev = labels_.find(label); prev != labels_.end())
 			fail(ln, it.col, fmt::format("variant '{}' already expected on line {}", label, prev->second));
@@ -625,9 +639,17 @@ scenario load_scenario(const std::string &path)
 	std::ifstream in(path, std::ios::binary);
 	if (!in)
 		throw scenario_error({path, 0, 0, "cannot read the file"});
-	std::stringstream ss;
-	ss << in.rdbuf();
-	return parse_scenario(ss.str(), path);
+	// At most one byte past the limit, so that /dev/zero or a huge file stops at once.
+	std::string text(SCENARIO_MAX_BYTES + 1, '\0');
+	in.read(text.data(), static_cast<std::streamsize>(text.size()));
+	if (in.bad())
+		throw scenario_error({path, 0, 0, "cannot read the file"});
+	text.resize(static_cast<std::size_t>(in.gcount()));
+	if (text.size() > SCENARIO_MAX_BYTES)
+		throw scenario_error({path, 0, 0,
+				      fmt::format("longer than {} bytes (the limit of a scenario file)",
+						  SCENARIO_MAX_BYTES)});
+	return parse_scenario(text, path);
 }
 
 std::string errno_name(int ret)
@@ -663,13 +685,27 @@ std::string variant_label(const lu::variant &v)
 	std::string_view n = name(v);
 	if (n != "custom")
 		return std::string(n);
-	return fmt::format("{}/{}/{}", name(v.policy), name(v.freeze), name(v.vfio_gate));
+	// The code version is written only where it is not post-v2, the code of
+	// every custom variant before versions existed (so old files keep meaning).
+	std::string label = fmt::format("{}/{}/{}", name(v.policy), name(v.freeze), name(v.vfio_gate));
+	if (v.version != lu::version::post_v2)
+		label += fmt::format("/{}", name(v.version));
+	return label;
 }
 
 std::optional<lu::variant> parse_variant_label(std::string_view s)
 {
 	if (auto p = find_preset(s))
 		return p;
+	lu::version code = lu::version::post_v2; // policy/freeze/gate[/code]
+	if (std::count(s.begin(), s.end(), '/') == 3) {
+		std::size_t last = s.rfind('/');
+		auto c = parse_version(s.substr(last + 1));
+		if (!c)
+			return std::nullopt;
+		code = *c;
+		s = s.substr(0, last);
+	}
 	std::size_t a = s.find('/');
 	if (a == std::string_view::npos)
 		return std::nullopt;
@@ -681,7 +717,7 @@ std::optional<lu::variant> parse_variant_label(std::string_view s)
 	auto g = parse_vfio_gate(s.substr(b + 1));
 	if (!p || !f || !g)
 		return std::nullopt;
-	return lu::variant{*p, *f, *g};
+	return lu::variant{*p, *f, *g, code};
 }
 
 std::string format_step(const lu::step &s)
@@ -751,7 +787,7 @@ std::string format_scenario(const scenario &s)
 		if (e.rets) {
 			std::string r = "rets";
 			for (const auto &x : *e.rets)
-				r += fmt::format(" {}", x ? errno_name(*x) : "_");
+				r += fmt::format(" {}", !x ? std::string("_") : *x == RET_ANY_ERROR ? std::string("ERR") : errno_name(*x));
 			clauses.push_back(r);
 		}
 		if (e.summary)

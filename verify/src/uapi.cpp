@@ -231,8 +231,9 @@ std::string uapi_selftest(const lu::model::result &r, const std::string &indent)
 	emitter e{indent, {}};
 	e.line(0, fmt::format("/* iommufd-lu: {} {}: {}", lu::name(r.variant), pi.name,
 			      r.verdict == lu::model::verdict::counterexample ? "counterexample" : "witness"));
-	e.line(0, fmt::format(" * policy {}, freeze {}, vfio_gate {}, depth {}.", lu::name(r.variant.policy),
-			      lu::name(r.variant.freeze), lu::name(r.variant.vfio_gate), r.bounds.depth));
+	e.line(0, fmt::format(" * code {}, policy {}, freeze {}, vfio_gate {}, depth {}.", lu::name(r.variant.version),
+			      lu::name(r.variant.policy), lu::name(r.variant.freeze), lu::name(r.variant.vfio_gate),
+			      r.bounds.depth));
 	e.line(0, " * Generated from the decoded trace; calls marked");
 	e.line(0, " * HYPOTHETICAL have no kernel uAPI. */");
 	e.line(0, fmt::format("TEST_F(iommufd_liveupdate, {})", test_name(r)));

@@ -235,14 +235,43 @@ void add_crosscheck(CLI::App &app, int *rc)
 	auto *sub = app.add_subcommand("crosscheck", "Cross-check impl against model; mutation testing");
 	sub->add_option("--size", o->size, "ci (minutes) or big (depth 3, 1e6 random traces, 300 of them on Z3)")
 		->check(CLI::IsMember({"ci", "big"}));
-	sub->add_option("--depth", o->x.exhaustive_depth, "Exhaustive suffix depth of the conformance traces");
-	sub->add_option("--random", o->x.random, "Seeded random conformance traces");
-	sub->add_option("--seed", o->x.seed, "Seed of the random traces");
+	// Every number has a range (CLI11 exits 2 outside it) and shows its
+	// default: the upper bounds are far above what any run here needs
+	// (--size big is depth 3, 1e6 random traces, 300 on Z3), so that a
+	// slip of the finger fails at once instead of running for days; the
+	// lower bounds keep what the checks cannot take (a guided trace needs
+	// its operation, a proof a step). --depth 4 is already ~24 times the
+	// traces of --depth 3 (the alphabet has ~24 steps).
+	sub->add_option("--depth", o->x.exhaustive_depth, "Exhaustive suffix depth of the conformance traces")
+		->check(CLI::Range(0u, 4u))
+		->capture_default_str();
+	sub->add_option("--random", o->x.random, "Seeded random conformance traces")
+		->check(CLI::Range(std::size_t{0}, std::size_t{1'000'000'000}))
+		->capture_default_str();
+	sub->add_option("--seed", o->x.seed, "Seed of the random traces (any 64-bit number)")
+		->check(CLI::Validator(
+			[](std::string &in) {
+				// CLI11 would wrap "-1" to 2^64-1; a seed is written as it is printed.
+				return !in.empty() && in[0] == '-' ? "Value " + in + " is negative: a seed is 0 to 2^64-1"
+								   : std::string();
+			},
+			"0..2^64-1"))
+		->capture_default_str();
 	sub->add_option("--solver-sample", o->x.solver_sample,
-			"Random traces also run on the Z3-solving simulator, to check the evaluator (0: none)");
-	sub->add_option("--guided-max", o->x.guided_max, "Model-guided cases per (variant, op) at most");
-	sub->add_option("--guided-depth", o->x.guided_depth, "Trace length of the model-guided cases");
-	sub->add_option("--prove-depth", o->x.prove_depth, "Depth of the proofs whose witnesses are replayed");
+			"Random traces also run on the Z3-solving simulator, to check the evaluator (0: none)")
+		->check(CLI::Range(std::size_t{0}, std::size_t{100'000}))
+		->capture_default_str();
+	sub->add_option("--guided-max", o->x.guided_max, "Model-guided cases per (variant, op) at most")
+		->check(CLI::Range(1u, 100'000u))
+		->capture_default_str();
+	sub->add_option("--guided-depth", o->x.guided_depth,
+			"Trace length of the model-guided cases (the last step is the operation under test)")
+		->check(CLI::Range(1u, 64u))
+		->capture_default_str();
+	sub->add_option("--prove-depth", o->x.prove_depth,
+			"Depth of the proofs whose witnesses are replayed (prove's --depth bounds)")
+		->check(CLI::Range(1u, 64u))
+		->capture_default_str();
 	sub->add_option("--variant", o->variants, "Only these variants (preset or policy/freeze/gate)");
 	sub->add_option("--emit-dir", o->x.emit_dir,
 			"Write the first divergence of each check here as a scenario (default crosscheck-divergences, "

@@ -5,10 +5,12 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "commands.h"
@@ -24,8 +26,96 @@ namespace {
 
 struct export_opts {
 	std::string out;
+	bool replace = false;
 	selection sel;
 };
+
+// What an export writes besides its queries.
+constexpr const char *MANIFEST = "manifest.json";
+constexpr const char *SUMS = "SHA256SUMS";
+
+// The files a previous export left in @dir: those its manifest names (plain
+// names only, so a doctored manifest cannot reach outside @dir), every
+// *.smt2, the manifest and SHA256SUMS, whichever exist.
+std::vector<std::filesystem::path> previous_export(const std::filesystem::path &dir, std::error_code &ec)
+{
+	std::set<std::string> names;
+	std::ifstream in(dir / MANIFEST);
+	if (in) {
+		auto m = nlohmann::json::parse(in, nullptr, false);
+		if (m.is_object() && m.contains("files") && m["files"].is_array())
+			for (const auto &f : m["files"])
+				if (f.is_object() && f.contains("file") && f["file"].is_string()) {
+					std::string n = f["file"];
+					if (!n.empty() && n != "." && n != ".." && n.find('/') == std::string::npos)
+						names.insert(n);
+				}
+	}
+	for (const auto &e : std::filesystem::directory_iterator(dir, ec))
+		if (e.path().extension() == ".smt2")
+			names.insert(e.path().filename().string());
+	names.insert(MANIFEST);
+	names.insert(SUMS);
+	std::vector<std::filesystem::path> out;
+	for (const auto &n : names)
+		if (std::filesystem::is_regular_file(std::filesystem::symlink_status(dir / n)))
+			out.push_back(dir / n);
+	return out;
+}
+
+// Make @o.out an empty or a new folder, or (--replace) one whose previous
+// export is about to be removed; on bad input say why and return false.
+bool check_out_dir(const export_opts &o, std::vector<std::filesystem::path> *stale)
+{
+	namespace fs = std::filesystem;
+	std::error_code ec;
+	const fs::path dir(o.out);
+	const bool exists = fs::exists(dir, ec);
+	if (ec) {
+		fmt::print(stderr, "export-smt2: cannot read {}: {}\n", o.out, ec.message());
+		return false;
+	}
+	if (!exists)
+		return true;
+	if (!fs::is_directory(dir, ec)) {
+		fmt::print(stderr, "export-smt2: --out {}: not a folder\n", o.out);
+		return false;
+	}
+	std::vector<std::string> entries;
+	for (const auto &e : fs::directory_iterator(dir, ec))
+		entries.push_back(e.path().filename().string());
+	if (ec) {
+		fmt::print(stderr, "export-smt2: cannot read {}: {}\n", o.out, ec.message());
+		return false;
+	}
+	if (entries.empty())
+		return true;
+	std::sort(entries.begin(), entries.end());
+	if (!o.replace) {
+		fmt::print(stderr,
+			   "export-smt2: --out {} is not empty ({} entries, first '{}'): new queries beside old ones "
+			   "would mix two exports; give an empty or new folder, or --replace to remove the previous "
+			   "export first\n",
+			   o.out, entries.size(), entries.front());
+		return false;
+	}
+	*stale = previous_export(dir, ec);
+	if (ec) {
+		fmt::print(stderr, "export-smt2: cannot read {}: {}\n", o.out, ec.message());
+		return false;
+	}
+	bool has_export = std::ranges::any_of(*stale, [](const fs::path &p) {
+		return p.filename() == MANIFEST || p.extension() == ".smt2";
+	});
+	if (!has_export) {
+		fmt::print(stderr,
+			   "export-smt2: --out {} holds no {} and no *.smt2, so no previous export for --replace to "
+			   "remove ({} other entries, first '{}'); give an empty or new folder\n",
+			   o.out, MANIFEST, entries.size(), entries.front());
+		return false;
+	}
+	return true;
+}
 
 int run_export(const export_opts &o)
 {
@@ -36,6 +126,9 @@ int run_export(const export_opts &o)
 	const auto &props = sel.props;
 	const auto &popt = sel.run.opt;
 
+	std::vector<std::filesystem::path> stale;
+	if (!check_out_dir(o, &stale))
+		return EXIT_BAD_INPUT;
 	std::error_code ec;
 	std::filesystem::create_directories(o.out, ec);
 	if (ec) {
@@ -56,6 +149,17 @@ int run_export(const export_opts &o)
 	worker();
 	for (auto &t : pool)
 		t.join();
+
+	// --replace: the previous export goes only now that the new one is computed.
+	for (const auto &p : stale) {
+		std::filesystem::remove(p, ec);
+		if (ec) {
+			fmt::print(stderr, "export-smt2: --replace: cannot remove {}: {}\n", p.string(), ec.message());
+			return EXIT_BAD_INPUT;
+		}
+	}
+	if (!stale.empty())
+		fmt::print("removed {} files of the previous export in {}\n", stale.size(), o.out);
 
 	nlohmann::json files = nlohmann::json::array();
 	std::string sums; // SHA256SUMS: `sha256sum -c SHA256SUMS` checks the files
@@ -98,9 +202,9 @@ int run_export(const export_opts &o)
 		{"expected_meaning",
 		 "query: sat = counterexample (safety) or witness (capability); premise: sat = non-vacuous"},
 		{"files", files}};
-	std::ofstream m(std::filesystem::path(o.out) / "manifest.json");
+	std::ofstream m(std::filesystem::path(o.out) / MANIFEST);
 	m << manifest.dump(2) << "\n";
-	std::ofstream(std::filesystem::path(o.out) / "SHA256SUMS") << sums;
+	std::ofstream(std::filesystem::path(o.out) / SUMS) << sums;
 	fmt::print("wrote {} files, manifest.json and SHA256SUMS to {}\n", files.size(), o.out);
 	return rc;
 }
@@ -111,7 +215,10 @@ void add_export_smt2(CLI::App &app, int *rc)
 {
 	auto o = std::make_shared<export_opts>();
 	auto *cmd = app.add_subcommand("export-smt2", "Write every query as a self-contained SMT-LIB2 file with a manifest");
-	cmd->add_option("--out", o->out, "Output directory")->required();
+	cmd->add_option("--out", o->out, "Output folder: new or empty (exit 2 otherwise), unless --replace")->required();
+	cmd->add_flag("--replace", o->replace,
+		      "Into a folder of a previous export: first remove the files it wrote (those its manifest.json "
+		      "names, *.smt2, manifest.json, SHA256SUMS), leave the rest");
 	add_selection_options(cmd, &o->sel);
 	cmd->callback([o, rc] { *rc = run_export(*o); });
 }

@@ -1,8 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 // iommufd-lu image inspect|verify|example: decode, validate or produce a
 // hand-over image (layout: impl/include/lu/impl/image_abi.h, docs/image-format.md).
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -40,6 +46,9 @@ const char *errno_name(int err)
 	case EFAULT: return "EFAULT";
 	case ENODEV: return "ENODEV";
 	case EADDRINUSE: return "EADDRINUSE";
+	case EISDIR: return "EISDIR";
+	case EACCES: return "EACCES";
+	case EIO: return "EIO";
 	default: return "E?";
 	}
 }
@@ -49,35 +58,113 @@ std::string ret_str(int rc)
 	return rc ? fmt::format("-{} ({})", errno_name(rc), rc) : "0";
 }
 
-bool read_file(const std::string &path, std::vector<std::uint8_t> *out)
+// Read up to @n bytes (fewer only at the end of the input); -errno on error.
+ssize_t read_full(int fd, std::uint8_t *p, std::size_t n)
 {
-	std::FILE *f = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
-	if (!f)
-		return false;
-	std::uint8_t chunk[65536];
-	std::size_t n;
-	while ((n = std::fread(chunk, 1, sizeof(chunk), f)) > 0)
-		out->insert(out->end(), chunk, chunk + n);
-	bool ok = !std::ferror(f);
-	if (f != stdin)
-		std::fclose(f);
-	return ok;
+	std::size_t got = 0;
+	while (got < n) {
+		ssize_t r = ::read(fd, p + got, n - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			break;
+		got += static_cast<std::size_t>(r);
+	}
+	return static_cast<ssize_t>(got);
 }
 
-// Parse @path; on failure print what, where and which errno, and return false.
+bool cannot_read(const std::string &path, int err)
+{
+	fmt::print(stderr, "{}: cannot read the file: {} ({})\n", path, std::strerror(err), errno_name(-err));
+	return false;
+}
+
+bool invalid(const std::string &path, int rc, const lu_img_error &e)
+{
+	fmt::print(stderr, "{}: invalid image: {} at offset {} ({}, -{} = {})\n", path, e.what, e.offset,
+		   lu_img_strerror(rc), errno_name(rc), rc);
+	return false;
+}
+
+// Read @path ("-": standard input) as an image and parse it; on failure print
+// what, where and which errno, and return false. The header is read and
+// checked first, then exactly its total_size bytes (never more than
+// LU_IMG_MAX_SIZE), the buffer growing only as they arrive: /dev/zero fails
+// at the magic, a regular file of the wrong length at its header, and a
+// stream that goes on past total_size as soon as it does.
 bool load(const std::string &path, std::vector<std::uint8_t> *buf, lu_img_view *v)
 {
-	if (!read_file(path, buf)) {
-		fmt::print(stderr, "{}: cannot read the file\n", path);
-		return false;
-	}
+	const bool is_stdin = path == "-";
+	int fd = is_stdin ? STDIN_FILENO : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return cannot_read(path, errno);
+	struct closer {
+		int fd;
+		bool mine;
+		~closer()
+		{
+			if (mine)
+				::close(fd);
+		}
+	} guard{fd, !is_stdin};
+	struct stat st {};
+	if (::fstat(fd, &st))
+		return cannot_read(path, errno);
+	if (S_ISDIR(st.st_mode))
+		return cannot_read(path, EISDIR);
+	// A regular file's length is known (procfs says 0: read it as a stream).
+	const std::uint64_t size = S_ISREG(st.st_mode) && st.st_size > 0 ? static_cast<std::uint64_t>(st.st_size)
+									  : LU_IMG_SIZE_UNKNOWN;
+
+	buf->assign(sizeof(lu_img_header), 0);
+	ssize_t n = read_full(fd, buf->data(), buf->size());
+	if (n < 0)
+		return cannot_read(path, static_cast<int>(-n));
+	buf->resize(static_cast<std::size_t>(n));
 	lu_img_error e;
-	int rc = lu_img_parse(buf->data(), buf->size(), v, &e);
-	if (rc) {
-		fmt::print(stderr, "{}: invalid image: {} at offset {} ({}, -{} = {})\n", path, e.what, e.offset,
-			   lu_img_strerror(rc), errno_name(rc), rc);
-		return false;
+	std::uint64_t total = 0;
+	int rc = lu_img_parse_header(buf->data(), buf->size(), size, &total, &e);
+	if (rc)
+		return invalid(path, rc, e);
+
+	// The records: a regular file is total_size long (checked above); a
+	// stream may end sooner (the parser says truncated) or go on.
+	if (size != LU_IMG_SIZE_UNKNOWN)
+		buf->reserve(static_cast<std::size_t>(total));
+	while (buf->size() < total) {
+		const std::size_t have = buf->size();
+		const std::size_t chunk = static_cast<std::size_t>(std::min<std::uint64_t>(total - have, 1u << 20));
+		if (buf->capacity() < have + chunk)
+			buf->reserve(static_cast<std::size_t>(std::min<std::uint64_t>(total, 2 * (have + chunk))));
+		buf->resize(have + chunk);
+		n = read_full(fd, buf->data() + have, chunk);
+		if (n < 0)
+			return cannot_read(path, static_cast<int>(-n));
+		buf->resize(have + static_cast<std::size_t>(n));
+		if (static_cast<std::size_t>(n) < chunk)
+			break;
 	}
+	if (buf->size() == total) {
+		std::uint8_t more;
+		n = read_full(fd, &more, 1);
+		if (n < 0)
+			return cannot_read(path, static_cast<int>(-n));
+		if (n > 0) {
+			e = {};
+			e.err = -E2BIG;
+			e.offset = total;
+			std::snprintf(e.what, sizeof(e.what),
+				      "the input goes on past total_size %llu (no image is larger than %llu bytes)",
+				      static_cast<unsigned long long>(total),
+				      static_cast<unsigned long long>(LU_IMG_MAX_SIZE));
+			return invalid(path, -E2BIG, e);
+		}
+	}
+	rc = lu_img_parse(buf->data(), buf->size(), v, &e);
+	if (rc)
+		return invalid(path, rc, e);
 	return true;
 }
 
@@ -95,9 +182,9 @@ void inspect(const std::string &path, const lu_img_view &v)
 	fmt::print("{}: iommufd-lu hand-over image, {} bytes\n", path, h.total_size);
 	fmt::print("  compatible  {:.32s}, version {}.{}\n", h.compatible, h.version_major, h.version_minor);
 	lu::variant var{static_cast<lu::policy>(h.policy), static_cast<lu::freeze>(h.freeze),
-			static_cast<lu::vfio_gate>(h.vfio_gate)};
-	fmt::print("  kernel      {} (policy {}, freeze {}, vfio_gate {})\n", lu::name(var), lu::name(var.policy),
-		   lu::name(var.freeze), lu::name(var.vfio_gate));
+			static_cast<lu::vfio_gate>(h.vfio_gate), static_cast<lu::version>(h.code_version)};
+	fmt::print("  kernel      {} (code {}, policy {}, freeze {}, vfio_gate {})\n", lu::name(var),
+		   lu::name(var.version), lu::name(var.policy), lu::name(var.freeze), lu::name(var.vfio_gate));
 	fmt::print("  features    {:#x}{}\n", h.features,
 		   (h.features & LU_IMG_F_PASID_TABLE) ? " (PASID table present)" : " (no PASID table)");
 	fmt::print("  records     {} iommu, {} hwpt, {} device, {} PASID\n", h.nr_iommus, h.nr_hwpts, h.nr_devices,
@@ -193,7 +280,7 @@ void add_image(CLI::App &app, int *rc)
 	img->require_subcommand(1);
 
 	CLI::App *ins = img->add_subcommand("inspect", "Print what an image preserves (exit 2 if invalid)");
-	ins->add_option("FILE", o->file, "image file")->required();
+	ins->add_option("FILE", o->file, "image file, or - for standard input")->required();
 	ins->callback([o, rc] {
 		std::vector<std::uint8_t> buf;
 		lu_img_view v;
@@ -206,7 +293,11 @@ void add_image(CLI::App &app, int *rc)
 	});
 
 	CLI::App *ver = img->add_subcommand("verify", "Validate an image: exit 0 valid, 2 invalid");
-	ver->add_option("FILE", o->file, "image file")->required();
+	ver->add_option("FILE", o->file,
+			fmt::format("image file, or - for standard input (read up to its header's total_size, at most "
+				    "{} bytes)",
+				    LU_IMG_MAX_SIZE))
+		->required();
 	ver->callback([o, rc] {
 		std::vector<std::uint8_t> buf;
 		lu_img_view v;

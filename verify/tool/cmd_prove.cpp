@@ -67,8 +67,9 @@ void print_text(const prove_opts &o, const std::vector<lu::variant> &vars, const
 			continue;
 		}
 		const auto &w = *r.witness;
-		fmt::print("variant: policy {}, freeze {}, vfio_gate {}\nconfig:\n{}", lu::name(r.variant.policy),
-			   lu::name(r.variant.freeze), lu::name(r.variant.vfio_gate), config_text(w.config));
+		fmt::print("variant: code {}, policy {}, freeze {}, vfio_gate {}\nconfig:\n{}", lu::name(r.variant.version),
+			   lu::name(r.variant.policy), lu::name(r.variant.freeze), lu::name(r.variant.vfio_gate),
+			   config_text(w.config));
 		for (std::size_t i = 0; i < w.trace.size(); ++i) {
 			const auto &s = w.trace[i];
 			fmt::print("  {:>2}. {:<52} = {}", i + 1, lu::verify::step_text(s.step), lu::verify::errno_name(s.ret));

@@ -7,10 +7,12 @@ namespace lu::cli {
 
 void add_selection_options(CLI::App *cmd, selection *s)
 {
-	cmd->add_option("--variant", s->variants, "Preset(s): v1, v2, doc-only, reject, ack-flag, full (default: all)");
+	cmd->add_option("--variant", s->variants,
+			"Preset(s): v1, v2, post-v2, doc-only, reject, ack-flag, full (default: all)");
 	cmd->add_option("--policy", s->policy, "silent-drop, reject, ack-flag or full (a custom variant)");
 	cmd->add_option("--freeze", s->freeze, "allowed or busy");
 	cmd->add_option("--vfio-gate", s->vfio_gate, "rid-only or always");
+	cmd->add_option("--code", s->code, "v1, v2 or post-v2: the code a custom variant reads (default post-v2)");
 	cmd->add_option("--property", s->props, "Property id(s) (default: all)");
 	cmd->add_option("--depth", s->depth, "Trace length bound (default 8)");
 	cmd->add_option("--devices", s->devices, "Devices bound (default 2)");
@@ -37,6 +39,7 @@ bool resolve_custom(std::string_view cmd, const selection &s, lu::variant *v)
 		}
 		*v = *p;
 	} else if (s.policy.empty() || s.freeze.empty() || s.vfio_gate.empty()) {
+		// a custom variant's code defaults to post-v2 (lu::variant's default)
 		fmt::print(stderr, "{}: without --variant, give all of --policy, --freeze and --vfio-gate\n", cmd);
 		return false;
 	}
@@ -64,6 +67,14 @@ bool resolve_custom(std::string_view cmd, const selection &s, lu::variant *v)
 		}
 		v->vfio_gate = *g;
 	}
+	if (!s.code.empty()) {
+		auto c = lu::parse_version(s.code);
+		if (!c) {
+			fmt::print(stderr, "{}: unknown code version '{}' (v1, v2, post-v2)\n", cmd, s.code);
+			return false;
+		}
+		v->version = *c;
+	}
 	return true;
 }
 
@@ -72,7 +83,7 @@ bool resolve_custom(std::string_view cmd, const selection &s, lu::variant *v)
 bool resolve_selection(std::string_view cmd, const selection &s, resolved_selection *out)
 {
 	*out = {};
-	if (!s.policy.empty() || !s.freeze.empty() || !s.vfio_gate.empty()) {
+	if (!s.policy.empty() || !s.freeze.empty() || !s.vfio_gate.empty() || !s.code.empty()) {
 		lu::variant v{};
 		if (!resolve_custom(cmd, s, &v))
 			return false;
@@ -84,7 +95,7 @@ bool resolve_selection(std::string_view cmd, const selection &s, resolved_select
 		for (const auto &n : s.variants) {
 			auto p = lu::find_preset(n);
 			if (!p) {
-				fmt::print(stderr, "{}: unknown variant '{}' (v1, v2, doc-only, reject, ack-flag, full)\n",
+				fmt::print(stderr, "{}: unknown variant '{}' (v1, v2, post-v2, doc-only, reject, ack-flag, full)\n",
 					   cmd, n);
 				return false;
 			}

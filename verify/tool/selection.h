@@ -17,7 +17,7 @@ namespace lu::cli {
 /** The options as given on the command line. */
 struct selection {
 	std::vector<std::string> variants; // presets; empty: all
-	std::string policy, freeze, vfio_gate; // a custom variant, or knobs on one --variant
+	std::string policy, freeze, vfio_gate, code; // a custom variant, or knobs on one --variant
 	std::vector<std::string> props; // empty: all
 	unsigned depth = 8, devices = 2, hwpts = 3;
 	std::uint64_t rlimit = lu::model::prove_options{}.rlimit;

@@ -3,10 +3,12 @@
  * @file variant.h
  * @brief Kernel variants of the live-update preserve path (DESIGN section 1).
  *
- * A kernel variant is a PASID policy times two knobs. The names here are the
- * stable identifiers used on the command line, in JSON and in scenario files.
- * This header is vocabulary only: what each variant does is written once in
- * impl/ and once in model/, independently (docs/semantics.md).
+ * A kernel variant is a version of the series' code (lu/core/rules.h: which
+ * rules that version's code has) times a PASID policy times two knobs. The
+ * names here are the stable identifiers used on the command line, in JSON
+ * and in scenario files. This header is vocabulary only: what each rule does
+ * is written once in impl/ and once in model/, independently
+ * (docs/semantics.md).
  */
 #pragma once
 
@@ -37,11 +39,23 @@ enum class vfio_gate : std::uint8_t {
 	always,   /**< every preserved cdev goes through iommufd */
 };
 
-/** @brief One kernel variant: policy x freeze x vfio_gate. */
+/**
+ * @brief Which version of the series' code a variant reads (lu/core/rules.h
+ * says, rule by rule, what differs and where each is read).
+ */
+enum class version : std::uint8_t {
+	v1,      /**< the series as posted 2026-02-03 */
+	v2,      /**< the series as posted 2026-04-27 */
+	post_v2, /**< the newest code read (pran005 device.c@20d150d0, anolis liveupdate.c@e0c90453) */
+};
+
+/** @brief One kernel variant: policy x freeze x vfio_gate on a version's code. */
 struct variant {
 	lu::policy policy;
 	lu::freeze freeze;
 	lu::vfio_gate vfio_gate;
+	/** The code the other rules are read from; the options are deltas on post-v2. */
+	lu::version version = lu::version::post_v2;
 	friend constexpr bool operator==(const variant &, const variant &) = default;
 };
 
@@ -74,16 +88,27 @@ struct preset {
 	std::string_view name;
 	lu::variant variant;
 	std::string_view stands_for;
+	/** What the preset's reading rests on that no code shows (empty: nothing). */
+	std::string_view unconfirmed = {};
 };
 
-/** @brief Every named preset, in report order. */
-inline constexpr std::array<preset, 6> presets{{
-	{"v1", {policy::silent_drop, freeze::allowed, vfio_gate::rid_only}, "the series as first posted"},
-	{"v2", {policy::reject, freeze::busy, vfio_gate::rid_only}, "the series after review"},
-	{"doc-only", {policy::silent_drop, freeze::busy, vfio_gate::always}, "option 1 with v2's other fixes"},
-	{"reject", {policy::reject, freeze::busy, vfio_gate::always}, "option 2 done throughout"},
-	{"ack-flag", {policy::ack_flag, freeze::busy, vfio_gate::always}, "option 3"},
-	{"full", {policy::full, freeze::busy, vfio_gate::always}, "a kernel that preserves PASIDs"},
+/**
+ * @brief Every named preset, in report order.
+ *
+ * v1, v2 and post-v2 are the code of the series as read (lu/core/rules.h).
+ * The seed's options are deltas on post-v2: each changes the PASID policy
+ * (the -EOPNOTSUPP check of iommufd_device_preserve()) and calls iommufd
+ * from vfio for every cdev (vfio_gate always), nothing else.
+ */
+inline constexpr std::array<preset, 7> presets{{
+	{"v1", {policy::silent_drop, freeze::allowed, vfio_gate::rid_only, version::v1}, "the series as first posted (2026-02-03)"},
+	{"v2", {policy::reject, freeze::busy, vfio_gate::rid_only, version::v2}, "the series after review (2026-04-27)"},
+	{"post-v2", {policy::reject, freeze::busy, vfio_gate::rid_only, version::post_v2}, "the newest code read (v3-v5 era trees)",
+	 "vfio_gate rid-only: vfio-pci's guard after v2 is unseen (SERIES 13.4); v2's is assumed"},
+	{"doc-only", {policy::silent_drop, freeze::busy, vfio_gate::always}, "option 1 on post-v2"},
+	{"reject", {policy::reject, freeze::busy, vfio_gate::always}, "option 2 on post-v2, vfio calls iommufd always"},
+	{"ack-flag", {policy::ack_flag, freeze::busy, vfio_gate::always}, "option 3 on post-v2"},
+	{"full", {policy::full, freeze::busy, vfio_gate::always}, "a post-v2 kernel that preserves PASIDs"},
 }};
 
 /**
@@ -124,6 +149,36 @@ constexpr std::string_view name(freeze f)
 constexpr std::string_view name(vfio_gate g)
 {
 	return g == vfio_gate::rid_only ? "rid-only" : "always";
+}
+
+/**
+ * @brief The stable name of a code version.
+ * @param v the version
+ * @context Any context; constexpr.
+ * @return "v1", "v2" or "post-v2"; "?" for a value outside the enum.
+ */
+constexpr std::string_view name(version v)
+{
+	switch (v) {
+	case version::v1: return "v1";
+	case version::v2: return "v2";
+	case version::post_v2: return "post-v2";
+	}
+	return "?";
+}
+
+/**
+ * @brief The code version with a given stable name (inverse of name(version)).
+ * @param s the name
+ * @context Any context; constexpr.
+ * @return the version; std::nullopt if @p s names none.
+ */
+constexpr std::optional<version> parse_version(std::string_view s)
+{
+	for (auto v : {version::v1, version::v2, version::post_v2})
+		if (name(v) == s)
+			return v;
+	return std::nullopt;
 }
 
 /**
@@ -184,8 +239,8 @@ constexpr std::optional<vfio_gate> parse_vfio_gate(std::string_view s)
 
 /**
  * @brief The variant of a preset, by name.
- * @param s the preset's name ("v1", "v2", "doc-only", "reject", "ack-flag",
- * "full")
+ * @param s the preset's name ("v1", "v2", "post-v2", "doc-only", "reject",
+ * "ack-flag", "full")
  * @context Any context; constexpr.
  * @return the preset's variant; std::nullopt if @p s names no preset
  * ("custom" included).

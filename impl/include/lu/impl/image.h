@@ -202,6 +202,37 @@ struct lu_img_view {
 [[nodiscard]] int lu_img_parse(const void *data, std::size_t size, lu_img_view *view,
 			       lu_img_error *err) noexcept;
 
+/** @brief lu_img_parse_header()'s @p size when the input's length is not known (a pipe). */
+inline constexpr std::uint64_t LU_IMG_SIZE_UNKNOWN = UINT64_MAX;
+
+/**
+ * @brief Check an image's header alone, before the rest of it is read.
+ * @param data the first bytes of the input (any alignment).
+ * @param avail their number: at least sizeof(lu_img_header), unless the
+ *        input is shorter and @p data is all of it.
+ * @param size the whole input's length when it is known (a regular file's),
+ *        else LU_IMG_SIZE_UNKNOWN.
+ * @param total_size set on success to the header's total_size: the bytes to
+ *        read, never more than LU_IMG_MAX_SIZE.
+ * @param err set on failure (may be nullptr).
+ * @context Any context. Never allocates, never reads outside
+ * [data, data + min(avail, sizeof(lu_img_header))).
+ *
+ * Runs lu_img_parse()'s checks up to "total size versus the buffer", in the
+ * same order and with the same errors and messages; lu_img_parse() starts
+ * with it. A reader that checks the header first, then reads total_size
+ * bytes and hands them to lu_img_parse(), holds at most LU_IMG_MAX_SIZE
+ * bytes, and rejects a too long or too short regular file without reading
+ * past its header.
+ *
+ * @return 0 if the header is valid (and @p size, if known, is its
+ * total_size); else the first failure as lu_img_parse() reports it:
+ * -ENODATA, -ENOEXEC, -EPROTONOSUPPORT, -EPROTO, -EOPNOTSUPP, -EINVAL,
+ * -EOVERFLOW or -E2BIG.
+ */
+[[nodiscard]] int lu_img_parse_header(const void *data, std::size_t avail, std::uint64_t size,
+				      std::uint64_t *total_size, lu_img_error *err) noexcept;
+
 /**
  * @brief A short name for a parser errno ("truncated", "bad checksum", ...).
  * @return a static string; "error" for any other value.

@@ -85,6 +85,8 @@ inline constexpr std::uint32_t LU_IMG_DEV_KNOWN = LU_IMG_DEV_NO_IOMMUFD | LU_IMG
 inline constexpr std::uint32_t LU_IMG_MAX_IOMMUS = 64;
 inline constexpr std::uint32_t LU_IMG_MAX_HWPTS = 4096;
 inline constexpr std::uint32_t LU_IMG_MAX_DEVICES = 4096;
+/** @brief PASID entries of one device at most: PASIDs 1 .. 2^20 - 1, each once. */
+inline constexpr std::uint32_t LU_IMG_MAX_DEVICE_PASIDS = (1u << 20) - 1;
 
 /** @brief The image header. If this structure is modified, bump LU_IMG_VERSION_MAJOR. */
 struct [[gnu::packed]] lu_img_header {
@@ -97,7 +99,7 @@ struct [[gnu::packed]] lu_img_header {
 	std::uint8_t policy;           /* lu::policy of the old kernel (informative) */
 	std::uint8_t freeze;           /* lu::freeze */
 	std::uint8_t vfio_gate;        /* lu::vfio_gate */
-	std::uint8_t reserved0;        /* must be 0 */
+	std::uint8_t code_version;     /* lu::version of the old kernel's code */
 	std::uint32_t nr_iommus;       /* records in the iommu array */
 	std::uint32_t nr_hwpts;        /* records in the hwpt array */
 	std::uint32_t nr_devices;      /* records in the device array */
@@ -170,7 +172,7 @@ static_assert(offsetof(lu_img_header, features) == 48);
 static_assert(offsetof(lu_img_header, policy) == 52);
 static_assert(offsetof(lu_img_header, freeze) == 53);
 static_assert(offsetof(lu_img_header, vfio_gate) == 54);
-static_assert(offsetof(lu_img_header, reserved0) == 55);
+static_assert(offsetof(lu_img_header, code_version) == 55);
 static_assert(offsetof(lu_img_header, nr_iommus) == 56);
 static_assert(offsetof(lu_img_header, nr_hwpts) == 60);
 static_assert(offsetof(lu_img_header, nr_devices) == 64);
@@ -224,5 +226,17 @@ constexpr std::uint64_t lu_img_size(std::uint64_t nr_iommus, std::uint64_t nr_hw
 	return sizeof(lu_img_header) + nr_iommus * sizeof(lu_img_iommu) + nr_hwpts * sizeof(lu_img_hwpt) +
 	       nr_devices * sizeof(lu_img_device) + nr_pasids * sizeof(lu_img_pasid);
 }
+
+/**
+ * @brief The largest legal image, in bytes: every count at its limit
+ * (LU_IMG_MAX_IOMMUS, LU_IMG_MAX_HWPTS, LU_IMG_MAX_DEVICES, and
+ * LU_IMG_MAX_DEVICE_PASIDS entries for each device), about 32 GiB. No
+ * header the parser accepts has a larger total_size, so a reader never
+ * needs to hold more; the PASID table is nearly all of it.
+ */
+inline constexpr std::uint64_t LU_IMG_MAX_SIZE =
+	lu_img_size(LU_IMG_MAX_IOMMUS, LU_IMG_MAX_HWPTS, LU_IMG_MAX_DEVICES,
+		    std::uint64_t(LU_IMG_MAX_DEVICES) * LU_IMG_MAX_DEVICE_PASIDS);
+static_assert(LU_IMG_MAX_SIZE == 34360100960ull);
 
 } // namespace lu::impl

@@ -104,6 +104,12 @@ struct iommufd_device : iommufd_object {
 	iommufd_group *igroup;      /**< its group */
 	std::uint32_t devid;        /**< PCI BDF (the abstract machine's device index) */
 	std::uint32_t max_pasids;   /**< dev->iommu->max_pasids; 0 = no PASID support */
+	/**
+	 * What iommufd_device_preserve() recorded, until iommufd_device_unpreserve()
+	 * undoes it: post-v2's idev->liveupdate_preserved, and in every version
+	 * the iommu core's device_ser the new kernel restores from.
+	 */
+	iommufd_lu_record *lu_record;
 };
 
 /** @brief An iommufd file (struct iommufd_ctx). */

@@ -57,11 +57,14 @@ struct vfio_device {
 	iommufd_device *idev;  /**< its iommufd binding */
 };
 
-/** @brief vfio_pci_core_device_ser: the cdev's preserved data. */
+/**
+ * @brief vfio_pci_core_device_ser: the cdev's preserved data. What iommufd
+ * recorded lives with the device (iommufd_device::lu_record): an unpreserve
+ * that vfio's guard or iommufd's lookups skip leaves it behind.
+ */
 struct vfio_pci_core_device_ser {
 	std::uint32_t devid;       /**< BDF */
 	std::uint32_t flags;       /**< the request's flags */
-	iommufd_lu_record *rec;    /**< nullptr: vfio did not call iommufd preserve */
 };
 
 /**
@@ -92,29 +95,41 @@ void vfio_device_init(vfio_device *vdev, iommufd_device *idev, std::uint32_t ino
  * @param idev the device to preserve.
  * @param s the session (the iommufd must be preserved in it).
  * @param flags the request's flags (already checked by vfio).
- * @param out the record on success.
- * @context Allocates the record (one block).
+ * @context Allocates the record (one block) into idev->lu_record.
  *
- * Checks in docs/semantics.md's order (preserve_device steps 5-10):
+ * Checks in docs/semantics.md's order (preserve_device steps 5-10), as the
+ * context's version has them (lu::rules()):
  * @return 0, and the group's nr_liveupdate_preserved is raised;
+ * -EBUSY post-v2: the device is preserved already (idev->lu_record);
  * -EOPNOTSUPP the group has PASID attachments and the policy is reject, or
  *  ack-flag without IOMMU_LU_FLAG_IGNORE_PASID;
- * -ENOENT the group's RID is not attached;
- * -EINVAL the RID hwpt's paging domain is not marked;
+ * -ENOENT the group's RID is not attached (post-v2: this device is not);
+ * -EINVAL v1: the RID hwpt's paging domain is not marked; later: not preserved;
  * -ENOENT the iommufd is not preserved in @p s;
- * -EINVAL the RID's domain is not preserved (marked after the iommufd preserve);
+ * -EINVAL v1: the RID's domain is not preserved (marked after the iommufd preserve);
  * -EINVAL full without IGNORE_PASID: a PASID of the device translates through
  *  a domain that is not marked or not preserved;
  * -ENOMEM allocation failure.
  */
-[[nodiscard]] int iommufd_device_preserve(luo_session *s, iommufd_device *idev, std::uint32_t flags,
-					  iommufd_lu_record **out) noexcept;
+[[nodiscard]] int iommufd_device_preserve(luo_session *s, iommufd_device *idev, std::uint32_t flags) noexcept;
 
 /**
- * @brief iommufd_device_unpreserve(): drop @p rec and lower the group counter.
+ * @brief iommufd_device_unpreserve(): undo iommufd_device_preserve().
+ *
+ * Does nothing unless the RID attach and its domain are found (the kernel
+ * WARNs), and, except in v2, unless @p idev has a record. v2 lowers the
+ * group counter for any device it is called for.
  * @context Frees; cannot fail.
  */
-void iommufd_device_unpreserve(iommufd_device *idev, iommufd_lu_record *rec) noexcept;
+void iommufd_device_unpreserve(iommufd_device *idev) noexcept;
+
+/**
+ * @brief The record the device of a preserved cdev file has (nullptr: none).
+ * @param lf a vfio cdev's luo_file.
+ * @return idev->lu_record.
+ * @context Any context.
+ */
+[[nodiscard]] const iommufd_lu_record *vfio_file_record(const luo_file *lf) noexcept;
 
 /**
  * @brief The record of a preserved cdev (nullptr if none or not preserved).

@@ -64,6 +64,7 @@ enum class property : std::uint8_t {
 	failure_changes_nothing,
 	image_round_trip,
 	nested_survives,
+	freeze_lifts,
 };
 
 /** @brief Stable id, kind, column label and the one-line message of a property. */
@@ -75,7 +76,7 @@ struct property_info {
 	std::string_view message; /**< what a counterexample (or a missing witness) means */
 };
 
-inline constexpr std::array<property_info, 11> properties{{
+inline constexpr std::array<property_info, 12> properties{{
 	{property::no_silent_pasid_loss, "no-silent-pasid-loss", property_kind::safety, "no-silent",
 	 "preserve returns 0 without IGNORE_PASID but an attachment is lost across the update"},
 	{property::loss_only_when_acknowledged, "loss-only-when-acknowledged", property_kind::safety, "ack-loss",
@@ -98,6 +99,8 @@ inline constexpr std::array<property_info, 11> properties{{
 	 "a restored attachment does not resolve through the image to its serialized domain"},
 	{property::nested_survives, "nested-survives", property_kind::safety, "nested",
 	 "a nested attachment of a preserved device is restored as its stage-2 parent"},
+	{property::freeze_lifts, "freeze-lifts", property_kind::safety, "lifts",
+	 "attach, replace or detach is refused with -EBUSY on a group none of whose devices is preserved"},
 }};
 
 /**

@@ -31,6 +31,7 @@
 #pragma once
 
 #include <compare>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
@@ -42,6 +43,27 @@
 #include "lu/core/variant.h"
 
 namespace lu::verify {
+
+/**
+ * @brief Parse-stage limits of a scenario file: a file above them is bad
+ * input (file:line: message, exit 2) before anything runs.
+ *
+ * The model proves at most 4 devices, 6 hwpts and 64 steps (prove's
+ * --devices, --hwpts and --depth), so nothing the tool emits (prove
+ * --emit-scenarios, crosscheck's divergences) is larger, and the corpus
+ * stays at 3, 3 and 16. The limits leave 4x, 2.7x and 4x that: 16 devices,
+ * 16 hwpts, 256 steps. They are not higher because the judge runs every
+ * trace on the model's evaluator once per variant, in time that grows about
+ * with devices^2 x hwpts x steps (measured per variant, Release: 4/6/64 in
+ * 1 s, 8/8/256 in 9 s, 16/16/256 in 55 s, 64 devices alone in 33 s, and
+ * 64/64/1024 not done after 10 minutes). The file itself is read up to
+ * SCENARIO_MAX_BYTES (256 steps and their expect lines fit many times
+ * over), so that reading /dev/zero stops at once.
+ */
+inline constexpr std::size_t SCENARIO_MAX_DEVICES = 16;
+inline constexpr std::size_t SCENARIO_MAX_HWPTS = 16;
+inline constexpr std::size_t SCENARIO_MAX_STEPS = 256;
+inline constexpr std::size_t SCENARIO_MAX_BYTES = 1u << 20;
 
 /** @brief A (dev, pasid) pair that did not survive the update. */
 struct lost_pair {
@@ -70,11 +92,17 @@ std::string_view name(loss_summary s);
  * @brief One `expect` line, for one variant: every clause is optional and
  * only the clauses written are judged.
  */
+inline constexpr int RET_ANY_ERROR = -1000;
+
 struct expectation {
 	std::string label;   /**< the variant as written: a preset name or policy/freeze/gate */
 	lu::variant variant; /**< what the label means */
 	int line = 0;        /**< line of the expect line in the file */
-	/** `rets`: one per step; nullopt at a position written `_` (any). */
+	/**
+	 * `rets`: one per step; nullopt at a position written `_` (any),
+	 * RET_ANY_ERROR where written `ERR` (fails, errno not asserted, as the
+	 * kernel's selftests often do).
+	 */
 	std::optional<std::vector<std::optional<int>>> rets;
 	std::optional<loss_summary> summary;                   /**< intact | loses-pasid | loses-rid */
 	std::optional<std::vector<lost_pair>> lost;            /**< `lost`, sorted */
@@ -132,14 +160,17 @@ private:
  * @param text the whole file.
  * @param file the name to use in diagnostics.
  * @return the scenario.
- * @throws scenario_error on the first malformation, with its line and column.
+ * @throws scenario_error on the first malformation, with its line and column;
+ * also at the first device, hwpt or step past SCENARIO_MAX_DEVICES,
+ * SCENARIO_MAX_HWPTS or SCENARIO_MAX_STEPS, before any is run.
  * @context Any context.
  */
 scenario parse_scenario(std::string_view text, const std::string &file);
 
 /**
  * @brief Read and parse a scenario file.
- * @throws scenario_error if it cannot be read (line 0) or is malformed.
+ * @throws scenario_error if it cannot be read or is longer than
+ * SCENARIO_MAX_BYTES (line 0), or is malformed.
  * @return the scenario.
  * @context Reads the file.
  */
