@@ -11,6 +11,7 @@
 #include <array>
 #include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <set>
@@ -636,14 +637,21 @@ scenario parse_scenario(std::string_view text, const std::string &file)
 
 scenario load_scenario(const std::string &path)
 {
+	// The errno of a failed open or read (libstdc++ leaves it), when there is one.
+	auto cannot_read = [&path] {
+		int err = errno;
+		return scenario_error({path, 0, 0, err ? fmt::format("cannot read the file: {}", std::strerror(err))
+						       : std::string("cannot read the file")});
+	};
+	errno = 0;
 	std::ifstream in(path, std::ios::binary);
 	if (!in)
-		throw scenario_error({path, 0, 0, "cannot read the file"});
+		throw cannot_read();
 	// At most one byte past the limit, so that /dev/zero or a huge file stops at once.
 	std::string text(SCENARIO_MAX_BYTES + 1, '\0');
 	in.read(text.data(), static_cast<std::streamsize>(text.size()));
 	if (in.bad())
-		throw scenario_error({path, 0, 0, "cannot read the file"});
+		throw cannot_read();
 	text.resize(static_cast<std::size_t>(in.gcount()));
 	if (text.size() > SCENARIO_MAX_BYTES)
 		throw scenario_error({path, 0, 0,

@@ -89,7 +89,12 @@ void add_check(CLI::App &app, int *rc)
 {
 	auto o = std::make_shared<check_opts>();
 	auto *sub = app.add_subcommand("check", "Judge scenario files on both model and impl");
-	sub->add_option("files", o->files, "Scenario files (verify/scenarios/*.lu)")->required();
+	sub->add_option("files", o->files,
+			fmt::format("Scenario files (verify/scenarios/*.lu), each at most {} devices, {} hwpts, {} steps "
+				    "and {} bytes (exit 2 above)",
+				    lu::verify::SCENARIO_MAX_DEVICES, lu::verify::SCENARIO_MAX_HWPTS,
+				    lu::verify::SCENARIO_MAX_STEPS, lu::verify::SCENARIO_MAX_BYTES))
+		->required();
 	sub->add_option("--format", o->format, "text or json")->check(CLI::IsMember({"text", "json"}));
 	sub->add_option("--side", o->side, "Judge both sides (default), or only impl or model")
 		->check(CLI::IsMember({"both", "impl", "model"}));

@@ -10,14 +10,14 @@
  * version: they are what the reviewer's options change.
  *
  * Sources (SERIES.md sections 3, 8, 13.3):
- *  - v1: samikhawaja/linux drivers/iommu/iommufd/liveupdate.c@6f017580
+ *  - v1: samikhawaja/linux drivers/iommu/iommufd/liveupdate.c\@6f017580
  *    (iommufd_hwpt_lu_set_preserve), the v1 patches 12/14 and 13/14
  *    (iommufd_device_preserve/unpreserve, vfio_pci_liveupdate.c), DOMAIN 1.5;
- *  - v2: samikhawaja/linux drivers/iommu/iommufd/device.c@027f82dc,
- *    drivers/vfio/pci/vfio_pci_liveupdate.c@03855e7d, the xa-mark
- *    liveupdate.c (anolis@01b951ef, same code as samikhawaja's);
- *  - post-v2: pran005/linux drivers/iommu/iommufd/device.c@20d150d0,
- *    jackYoung0915/anolis-cloud-kernel drivers/iommu/iommufd/liveupdate.c@e0c90453.
+ *  - v2: samikhawaja/linux drivers/iommu/iommufd/device.c\@027f82dc,
+ *    drivers/vfio/pci/vfio_pci_liveupdate.c\@03855e7d, the xa-mark
+ *    liveupdate.c (anolis\@01b951ef, same code as samikhawaja's);
+ *  - post-v2: pran005/linux drivers/iommu/iommufd/device.c\@20d150d0,
+ *    jackYoung0915/anolis-cloud-kernel drivers/iommu/iommufd/liveupdate.c\@e0c90453.
  */
 #pragma once
 
@@ -94,21 +94,21 @@ constexpr const code_rules &rules(version v)
 struct rule_source {
 	std::string_view id;       /**< docs/semantics.md's rule id */
 	std::string_view versions; /**< the versions with this reading */
-	std::string_view where;    /**< file, function, tree@commit */
+	std::string_view where;    /**< file, function, tree\@commit */
 };
 
 /** @brief The sources of the rules above, a line per (rule, reading). */
 inline constexpr std::array<rule_source, 10> rule_sources{{
-	{"mark.dup-skips-target", "v1", "iommufd/liveupdate.c iommufd_hwpt_lu_set_preserve samikhawaja@6f017580"},
-	{"mark.dup-any", "v2 post-v2", "iommufd/liveupdate.c mark (xa_for_each_marked) anolis@01b951ef, @e0c90453"},
+	{"mark.dup-skips-target", "v1", "iommufd/liveupdate.c iommufd_hwpt_lu_set_preserve samikhawaja\@6f017580"},
+	{"mark.dup-any", "v2 post-v2", "iommufd/liveupdate.c mark (xa_for_each_marked) anolis\@01b951ef, \@e0c90453"},
 	{"preserve.tests-mark", "v1", "iommufd/device.c iommufd_device_preserve v1 12/14 (lu_preserve)"},
-	{"preserve.tests-preserved", "v2 post-v2", "iommufd/device.c iommufd_device_preserve samikhawaja@027f82dc, pran005@20d150d0"},
-	{"preserve.device-flag", "post-v2", "iommufd/device.c iommufd_device_preserve/unpreserve pran005@20d150d0"},
-	{"preserve.device-on-rid", "post-v2", "iommufd/device.c iommufd_device_preserve pran005@20d150d0"},
-	{"unpreserve.any-device", "v2", "iommufd/device.c iommufd_device_unpreserve samikhawaja@027f82dc"},
-	{"vfio.gate", "v1 v2", "vfio/pci/vfio_pci_liveupdate.c preserve/unpreserve samikhawaja@03855e7d"},
-	{"freeze.attach", "v2 post-v2", "iommufd/device.c iommufd_hw_pagetable_attach pran005@20d150d0; vfio/device_cdev.c pran005@14d17527"},
-	{"attach.max-pasids", "all", "iommu/iommu.c iommu_attach_device_pasid linux-mm@7978156e (b3f6fcd8, v6.15)"},
+	{"preserve.tests-preserved", "v2 post-v2", "iommufd/device.c iommufd_device_preserve samikhawaja\@027f82dc, pran005\@20d150d0"},
+	{"preserve.device-flag", "post-v2", "iommufd/device.c iommufd_device_preserve/unpreserve pran005\@20d150d0"},
+	{"preserve.device-on-rid", "post-v2", "iommufd/device.c iommufd_device_preserve pran005\@20d150d0"},
+	{"unpreserve.any-device", "v2", "iommufd/device.c iommufd_device_unpreserve samikhawaja\@027f82dc"},
+	{"vfio.gate", "v1 v2", "vfio/pci/vfio_pci_liveupdate.c preserve/unpreserve samikhawaja\@03855e7d"},
+	{"freeze.attach", "v2 post-v2", "iommufd/device.c iommufd_hw_pagetable_attach pran005\@20d150d0; vfio/device_cdev.c pran005\@14d17527"},
+	{"attach.max-pasids", "all", "iommu/iommu.c iommu_attach_device_pasid linux-mm\@7978156e (b3f6fcd8, v6.15)"},
 }};
 
 } // namespace lu

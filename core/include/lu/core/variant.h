@@ -46,7 +46,7 @@ enum class vfio_gate : std::uint8_t {
 enum class version : std::uint8_t {
 	v1,      /**< the series as posted 2026-02-03 */
 	v2,      /**< the series as posted 2026-04-27 */
-	post_v2, /**< the newest code read (pran005 device.c@20d150d0, anolis liveupdate.c@e0c90453) */
+	post_v2, /**< the newest code read (pran005 device.c\@20d150d0, anolis liveupdate.c\@e0c90453) */
 };
 
 /** @brief One kernel variant: policy x freeze x vfio_gate on a version's code. */
