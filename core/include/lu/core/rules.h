@@ -99,16 +99,16 @@ struct rule_source {
 
 /** @brief The sources of the rules above, a line per (rule, reading). */
 inline constexpr std::array<rule_source, 10> rule_sources{{
-	{"mark.dup-skips-target", "v1", "iommufd/liveupdate.c iommufd_hwpt_lu_set_preserve samikhawaja\@6f017580"},
-	{"mark.dup-any", "v2 post-v2", "iommufd/liveupdate.c mark (xa_for_each_marked) anolis\@01b951ef, \@e0c90453"},
+	{"mark.dup-skips-target", "v1", "iommufd/liveupdate.c iommufd_hwpt_lu_set_preserve samikhawaja@6f017580"},
+	{"mark.dup-any", "v2 post-v2", "iommufd/liveupdate.c mark (xa_for_each_marked) anolis@01b951ef, @e0c90453"},
 	{"preserve.tests-mark", "v1", "iommufd/device.c iommufd_device_preserve v1 12/14 (lu_preserve)"},
-	{"preserve.tests-preserved", "v2 post-v2", "iommufd/device.c iommufd_device_preserve samikhawaja\@027f82dc, pran005\@20d150d0"},
-	{"preserve.device-flag", "post-v2", "iommufd/device.c iommufd_device_preserve/unpreserve pran005\@20d150d0"},
-	{"preserve.device-on-rid", "post-v2", "iommufd/device.c iommufd_device_preserve pran005\@20d150d0"},
-	{"unpreserve.any-device", "v2", "iommufd/device.c iommufd_device_unpreserve samikhawaja\@027f82dc"},
-	{"vfio.gate", "v1 v2", "vfio/pci/vfio_pci_liveupdate.c preserve/unpreserve samikhawaja\@03855e7d"},
-	{"freeze.attach", "v2 post-v2", "iommufd/device.c iommufd_hw_pagetable_attach pran005\@20d150d0; vfio/device_cdev.c pran005\@14d17527"},
-	{"attach.max-pasids", "all", "iommu/iommu.c iommu_attach_device_pasid linux-mm\@7978156e (b3f6fcd8, v6.15)"},
+	{"preserve.tests-preserved", "v2 post-v2", "iommufd/device.c iommufd_device_preserve samikhawaja@027f82dc, pran005@20d150d0"},
+	{"preserve.device-flag", "post-v2", "iommufd/device.c iommufd_device_preserve/unpreserve pran005@20d150d0"},
+	{"preserve.device-on-rid", "post-v2", "iommufd/device.c iommufd_device_preserve pran005@20d150d0"},
+	{"unpreserve.any-device", "v2", "iommufd/device.c iommufd_device_unpreserve samikhawaja@027f82dc"},
+	{"vfio.gate", "v1 v2", "vfio/pci/vfio_pci_liveupdate.c preserve/unpreserve samikhawaja@03855e7d"},
+	{"freeze.attach", "v2 post-v2", "iommufd/device.c iommufd_hw_pagetable_attach pran005@20d150d0; vfio/device_cdev.c pran005@14d17527"},
+	{"attach.max-pasids", "all", "iommu/iommu.c iommu_attach_device_pasid linux-mm@7978156e (b3f6fcd8, v6.15)"},
 }};
 
 } // namespace lu
