@@ -239,10 +239,6 @@ int example(const image_opts &o)
 		fmt::print(stderr, "image example: unknown preset '{}'\n", o.preset);
 		return EXIT_BAD_INPUT;
 	}
-	if (o.pasids >= lu::PASID_LIMIT) {
-		fmt::print(stderr, "image example: --pasids {} must be below 2^20\n", o.pasids);
-		return EXIT_BAD_INPUT;
-	}
 	lu::config cfg;
 	std::vector<lu::step> steps;
 	example_trace(o.pasids, &cfg, &steps);
@@ -313,7 +309,8 @@ void add_image(CLI::App &app, int *rc)
 	CLI::App *ex = img->add_subcommand(
 		"example", "Write to stdout the image of one device with its RID and N PASIDs under a preset");
 	ex->add_option("--preset", o->preset, "v1, v2, doc-only, reject, ack-flag or full")->capture_default_str();
-	ex->add_option("--pasids", o->pasids, "PASIDs 1..N attached besides the RID (N < 2^20)")
+	ex->add_option("--pasids", o->pasids, "PASIDs 1..N attached besides the RID (PASIDs are 20 bits)")
+		->check(CLI::Range(std::uint32_t{0}, lu::PASID_LIMIT - 1))
 		->capture_default_str();
 	ex->callback([o, rc] { *rc = example(*o); });
 }

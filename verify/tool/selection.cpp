@@ -7,75 +7,75 @@ namespace lu::cli {
 
 void add_selection_options(CLI::App *cmd, selection *s)
 {
-	cmd->add_option("--variant", s->variants,
-			"Preset(s): v1, v2, post-v2, doc-only, reject, ack-flag, full (default: all)");
-	cmd->add_option("--policy", s->policy, "silent-drop, reject, ack-flag or full (a custom variant)");
-	cmd->add_option("--freeze", s->freeze, "allowed or busy");
-	cmd->add_option("--vfio-gate", s->vfio_gate, "rid-only or always");
-	cmd->add_option("--code", s->code, "v1, v2 or post-v2: the code a custom variant reads (default post-v2)");
+	// A variant is named one way: a preset with --variant, or a custom one
+	// with --policy, --freeze and --vfio-gate (and --code). CLI11 exits 2 on
+	// both (and names the two options).
+	auto *variant = cmd->add_option("--variant", s->variants,
+					"Preset(s): v1, v2, post-v2, doc-only, reject, ack-flag, full (default: all)");
+	for (auto *knob : {cmd->add_option("--policy", s->policy,
+					   "silent-drop, reject, ack-flag or full: a custom variant (with --freeze and "
+					   "--vfio-gate)"),
+			   cmd->add_option("--freeze", s->freeze, "allowed or busy (a custom variant)"),
+			   cmd->add_option("--vfio-gate", s->vfio_gate, "rid-only or always (a custom variant)"),
+			   cmd->add_option("--code", s->code,
+					   "v1, v2 or post-v2: the code a custom variant reads (default post-v2)")})
+		knob->excludes(variant);
 	cmd->add_option("--property", s->props, "Property id(s) (default: all)");
-	cmd->add_option("--depth", s->depth, "Trace length bound (default 8)");
-	cmd->add_option("--devices", s->devices, "Devices bound (default 2)");
-	cmd->add_option("--hwpts", s->hwpts, "Hwpts bound (default 3)");
-	cmd->add_option("--rlimit", s->rlimit, "Z3 resource limit per check (deterministic)");
-	cmd->add_option("--jobs", s->jobs, "Threads (default 2)");
+	// Every number has a range (CLI11 exits 2 outside it) and shows its
+	// default in --help: the bounds are what the model encodes (lu/model/prove.h).
+	cmd->add_option("--depth", s->depth, "Trace length bound")
+		->check(CLI::Range(selection::MIN_DEPTH, selection::MAX_DEPTH))
+		->capture_default_str();
+	cmd->add_option("--devices", s->devices, "Devices bound")
+		->check(CLI::Range(selection::MIN_DEVICES, selection::MAX_DEVICES))
+		->capture_default_str();
+	cmd->add_option("--hwpts", s->hwpts, "Hwpts bound")
+		->check(CLI::Range(selection::MIN_HWPTS, selection::MAX_HWPTS))
+		->capture_default_str();
+	cmd->add_option("--rlimit", s->rlimit, "Z3 resource limit per check (deterministic; Z3 takes 32 bits)")
+		->check(CLI::Range(std::uint64_t{1}, selection::MAX_RLIMIT))
+		->capture_default_str();
+	cmd->add_option("--jobs", s->jobs, "Threads (one Z3 context each)")
+		->check(CLI::Range(1u, selection::MAX_JOBS))
+		->capture_default_str();
 }
 
 namespace {
 
-// A variant from --policy/--freeze/--vfio-gate, each modifying --variant (or
-// all three given, without a --variant).
+// Parse the value of one --@opt into @out with @parse; on an unknown value
+// say which values there are and return false. An empty value keeps @out.
+template <typename T, typename Parse>
+bool parse_knob(std::string_view cmd, std::string_view opt, const std::string &value, Parse parse,
+		std::string_view allowed, T *out)
+{
+	if (value.empty())
+		return true;
+	auto v = parse(value);
+	if (!v) {
+		fmt::print(stderr, "{}: --{}: unknown value '{}' ({})\n", cmd, opt, value, allowed);
+		return false;
+	}
+	*out = *v;
+	return true;
+}
+
+// A custom variant from --policy, --freeze and --vfio-gate (all three) and
+// --code (default post-v2, lu::variant's default). CLI11 has refused them
+// beside --variant already.
 bool resolve_custom(std::string_view cmd, const selection &s, lu::variant *v)
 {
-	if (s.variants.size() > 1) {
-		fmt::print(stderr, "{}: --policy/--freeze/--vfio-gate modify one --variant\n", cmd);
+	if (s.policy.empty() || s.freeze.empty() || s.vfio_gate.empty()) {
+		fmt::print(stderr,
+			   "{}: a custom variant needs all of --policy, --freeze and --vfio-gate (--code is optional); "
+			   "for a preset, give --variant alone\n",
+			   cmd);
 		return false;
 	}
-	if (!s.variants.empty()) {
-		auto p = lu::find_preset(s.variants[0]);
-		if (!p) {
-			fmt::print(stderr, "{}: unknown variant '{}'\n", cmd, s.variants[0]);
-			return false;
-		}
-		*v = *p;
-	} else if (s.policy.empty() || s.freeze.empty() || s.vfio_gate.empty()) {
-		// a custom variant's code defaults to post-v2 (lu::variant's default)
-		fmt::print(stderr, "{}: without --variant, give all of --policy, --freeze and --vfio-gate\n", cmd);
-		return false;
-	}
-	if (!s.policy.empty()) {
-		auto p = lu::parse_policy(s.policy);
-		if (!p) {
-			fmt::print(stderr, "{}: unknown policy '{}' (silent-drop, reject, ack-flag, full)\n", cmd, s.policy);
-			return false;
-		}
-		v->policy = *p;
-	}
-	if (!s.freeze.empty()) {
-		auto f = lu::parse_freeze(s.freeze);
-		if (!f) {
-			fmt::print(stderr, "{}: unknown freeze '{}' (allowed, busy)\n", cmd, s.freeze);
-			return false;
-		}
-		v->freeze = *f;
-	}
-	if (!s.vfio_gate.empty()) {
-		auto g = lu::parse_vfio_gate(s.vfio_gate);
-		if (!g) {
-			fmt::print(stderr, "{}: unknown vfio gate '{}' (rid-only, always)\n", cmd, s.vfio_gate);
-			return false;
-		}
-		v->vfio_gate = *g;
-	}
-	if (!s.code.empty()) {
-		auto c = lu::parse_version(s.code);
-		if (!c) {
-			fmt::print(stderr, "{}: unknown code version '{}' (v1, v2, post-v2)\n", cmd, s.code);
-			return false;
-		}
-		v->version = *c;
-	}
-	return true;
+	return parse_knob(cmd, "policy", s.policy, lu::parse_policy, "silent-drop, reject, ack-flag, full",
+			  &v->policy) &&
+	       parse_knob(cmd, "freeze", s.freeze, lu::parse_freeze, "allowed, busy", &v->freeze) &&
+	       parse_knob(cmd, "vfio-gate", s.vfio_gate, lu::parse_vfio_gate, "rid-only, always", &v->vfio_gate) &&
+	       parse_knob(cmd, "code", s.code, lu::parse_version, "v1, v2, post-v2", &v->version);
 }
 
 } // namespace
@@ -84,6 +84,12 @@ bool resolve_selection(std::string_view cmd, const selection &s, resolved_select
 {
 	*out = {};
 	if (!s.policy.empty() || !s.freeze.empty() || !s.vfio_gate.empty() || !s.code.empty()) {
+		if (!s.variants.empty()) { // CLI11's excludes() catches this first; kept for other callers
+			fmt::print(stderr, "{}: --variant names a preset, --policy/--freeze/--vfio-gate/--code a "
+					   "custom variant: give one or the other\n",
+				   cmd);
+			return false;
+		}
 		lu::variant v{};
 		if (!resolve_custom(cmd, s, &v))
 			return false;
@@ -113,9 +119,15 @@ bool resolve_selection(std::string_view cmd, const selection &s, resolved_select
 		}
 		out->props.push_back(*p);
 	}
-	if (s.depth < 1 || s.depth > 64 || s.devices < 1 || s.devices > 4 || s.hwpts < 2 || s.hwpts > 6) {
-		fmt::print(stderr, "{}: bounds out of range (1 <= depth <= 64, 1 <= devices <= 4, 2 <= hwpts <= 6)\n",
-			   cmd);
+	// The ranges of add_selection_options(), for a selection not from the command line.
+	if (s.depth < selection::MIN_DEPTH || s.depth > selection::MAX_DEPTH || s.devices < selection::MIN_DEVICES ||
+	    s.devices > selection::MAX_DEVICES || s.hwpts < selection::MIN_HWPTS || s.hwpts > selection::MAX_HWPTS ||
+	    s.rlimit < 1 || s.rlimit > selection::MAX_RLIMIT || s.jobs < 1 || s.jobs > selection::MAX_JOBS) {
+		fmt::print(stderr,
+			   "{}: bounds out of range ({} <= depth <= {}, {} <= devices <= {}, {} <= hwpts <= {}, "
+			   "1 <= rlimit <= {}, 1 <= jobs <= {})\n",
+			   cmd, selection::MIN_DEPTH, selection::MAX_DEPTH, selection::MIN_DEVICES, selection::MAX_DEVICES,
+			   selection::MIN_HWPTS, selection::MAX_HWPTS, selection::MAX_RLIMIT, selection::MAX_JOBS);
 		return false;
 	}
 	out->run.opt.bounds.depth = s.depth;

@@ -16,10 +16,20 @@ namespace lu::cli {
 
 /** The options as given on the command line. */
 struct selection {
+	// The ranges of the numbers, shown by --help: the bounds the model is
+	// run at (lu::verify::SCENARIO_MAX_* leave 4x room above them), Z3's
+	// 32-bit rlimit (0 would mean none), and threads of one Z3 context each.
+	static constexpr unsigned MIN_DEPTH = 1, MAX_DEPTH = 64;
+	static constexpr unsigned MIN_DEVICES = 1, MAX_DEVICES = 4;
+	static constexpr unsigned MIN_HWPTS = 2, MAX_HWPTS = 6;
+	static constexpr std::uint64_t MAX_RLIMIT = 0xffffffffu;
+	static constexpr unsigned MAX_JOBS = 256;
+
 	std::vector<std::string> variants; // presets; empty: all
-	std::string policy, freeze, vfio_gate, code; // a custom variant, or knobs on one --variant
+	std::string policy, freeze, vfio_gate, code; // a custom variant (never with variants)
 	std::vector<std::string> props; // empty: all
-	unsigned depth = 8, devices = 2, hwpts = 3;
+	unsigned depth = lu::model::bounds{}.depth, devices = lu::model::bounds{}.devices,
+		 hwpts = lu::model::bounds{}.hwpts;
 	std::uint64_t rlimit = lu::model::prove_options{}.rlimit;
 	unsigned jobs = 2;
 };
@@ -31,7 +41,11 @@ struct resolved_selection {
 	lu::verify::run_info run;
 };
 
-/** Add --variant, --policy, --freeze, --vfio-gate, --property, --depth, --devices, --hwpts, --rlimit, --jobs. */
+/**
+ * Add --variant, --policy, --freeze, --vfio-gate, --code, --property, --depth,
+ * --devices, --hwpts, --rlimit, --jobs: --variant excludes the four knobs of a
+ * custom variant, and every number has its range and default in --help.
+ */
 void add_selection_options(CLI::App *cmd, selection *s);
 
 /**
