@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <map>
 #include <atomic>
 #include <stdexcept>
@@ -78,13 +79,17 @@ bundle bundle_for(const lu::model::result &r, const run_info &run)
 
 namespace {
 
-// Run fn(i) for i in [0, n) on jobs threads.
-template <class F> void parallel_for(std::size_t n, unsigned jobs, F fn)
+// Run fn(i) for i in [0, n) on jobs threads; on_done(i, seconds) after each.
+template <class F> void parallel_for(std::size_t n, unsigned jobs, F fn, const cell_done_fn &on_done)
 {
 	std::atomic<std::size_t> next{0};
 	auto worker = [&] {
-		for (std::size_t i; (i = next++) < n;)
+		for (std::size_t i; (i = next++) < n;) {
+			const auto t0 = std::chrono::steady_clock::now();
 			fn(i);
+			if (on_done)
+				on_done(i, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+		}
 	};
 	std::vector<std::thread> pool;
 	for (unsigned t = 1; t < std::max(1u, jobs); ++t)
@@ -97,20 +102,24 @@ template <class F> void parallel_for(std::size_t n, unsigned jobs, F fn)
 } // namespace
 
 std::vector<lu::model::result> prove_cells(const std::vector<lu::variant> &variants,
-					   const std::vector<lu::model::property> &props, const run_info &run)
+					   const std::vector<lu::model::property> &props, const run_info &run,
+					   const cell_done_fn &on_done)
 {
 	std::vector<lu::model::result> res(variants.size() * props.size());
 	if (props.empty())
 		return res;
-	parallel_for(res.size(), run.jobs,
-		     [&](std::size_t i) { res[i] = lu::model::prove(variants[i / props.size()], props[i % props.size()], run.opt); });
+	parallel_for(
+		res.size(), run.jobs,
+		[&](std::size_t i) { res[i] = lu::model::prove(variants[i / props.size()], props[i % props.size()], run.opt); },
+		on_done);
 	return res;
 }
 
-std::vector<bundle> bundles_for(const std::vector<lu::model::result> &rs, const run_info &run)
+std::vector<bundle> bundles_for(const std::vector<lu::model::result> &rs, const run_info &run,
+				const cell_done_fn &on_done)
 {
 	std::vector<bundle> out(rs.size());
-	parallel_for(rs.size(), run.jobs, [&](std::size_t i) { out[i] = bundle_for(rs[i], run); });
+	parallel_for(rs.size(), run.jobs, [&](std::size_t i) { out[i] = bundle_for(rs[i], run); }, on_done);
 	return out;
 }
 

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "commands.h"
+#include "progress.h"
 #include "lu/impl/mutant.h"
 #include "lu/verify/crosscheck.h"
 #include "lu/verify/scenario.h"
@@ -27,6 +28,7 @@ struct crosscheck_opts {
 	std::string runner;
 	bool no_mutants = false;
 	bool verbose = false;
+	bool quiet = false;
 	bool no_guided = false, no_replay = false, no_conformance = false;
 	std::string cases_out;
 };
@@ -63,7 +65,7 @@ std::string quote(const std::string &s)
 	return q + "'";
 }
 
-void run_mutants(crosscheck_opts &o, const std::string &cases_file, lu::verify::mutants_report &mr)
+void run_mutants(crosscheck_opts &o, const std::string &cases_file, lu::verify::mutants_report &mr, progress &prog)
 {
 	std::string runner = o.runner.empty() ? self_dir() + "/iommufd-lu-mutants" : o.runner;
 	mr.ran = true;
@@ -91,7 +93,9 @@ void run_mutants(crosscheck_opts &o, const std::string &cases_file, lu::verify::
 		if (o.x.progress)
 			o.x.progress("mutants: " + name);
 		mr.total++;
+		const auto t0 = std::chrono::steady_clock::now();
 		rc = spawn(quote(runner) + " --mutant " + name + common + " 2>&1", &line);
+		prog.done("mutant " + name, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
 		if (rc == 1) {
 			mr.killed++;
 			mr.killed_by.emplace_back(name, line);
@@ -125,42 +129,65 @@ int run_crosscheck(crosscheck_opts &o)
 	o.x.guided = !o.no_guided;
 	o.x.replay = !o.no_replay;
 	o.x.conformance = !o.no_conformance;
+	// The progress line counts the steps below (each check, and generating
+	// the cases of guided and replay) and each mutant; the phase lines of
+	// crosscheck_options::progress say what runs inside a step.
+	progress prog("crosscheck", o.quiet);
 	if (o.verbose)
-		o.x.progress = [](const std::string &s) { fmt::print(stderr, "crosscheck: {}\n", s); };
+		o.x.progress = [&prog](const std::string &s) {
+			prog.log("crosscheck: " + s);
+			prog.status(s);
+		};
+	else if (prog.enabled())
+		o.x.progress = [&prog](const std::string &s) { prog.status(s); };
+	const std::size_t nr_steps = 3 + 2 * o.x.guided + 2 * o.x.replay +
+				     (o.x.conformance ? 1 + (o.x.solver_sample > 0) : 0) +
+				     (o.no_mutants ? 0 : static_cast<std::size_t>(lu::impl::mutant::nr_mutants) - 1);
+	prog.phase("", nr_steps, "steps");
+	auto step = [&prog](std::string_view name, auto fn) {
+		prog.status(std::string(name));
+		const auto start = std::chrono::steady_clock::now();
+		fn();
+		prog.done(name, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+	};
 
 	crosscheck_report rep;
 	std::vector<fixed_case> cases;
 	std::string guided_note, replay_note;
 	std::map<std::string, std::uint64_t> guided_counts;
 	if (o.x.guided)
-		cases = generate_guided(o.x, &guided_note, &guided_counts);
-	if (o.x.replay) {
-		auto rc = generate_replay(o.x, &replay_note);
-		cases.insert(cases.end(), rc.begin(), rc.end());
-	}
+		step("generating guided cases", [&] { cases = generate_guided(o.x, &guided_note, &guided_counts); });
+	if (o.x.replay)
+		step("generating replay cases", [&] {
+			auto rc = generate_replay(o.x, &replay_note);
+			cases.insert(cases.end(), rc.begin(), rc.end());
+		});
 	auto impl = make_impl_backend();
 	auto model = make_model_backend();
-	if (o.x.guided) {
-		rep.checks.push_back(run_fixed("guided", cases, *impl, o.x));
-		rep.checks.back().note = guided_note;
-		rep.checks.back().counts = guided_counts;
-	}
+	if (o.x.guided)
+		step("guided", [&] {
+			rep.checks.push_back(run_fixed("guided", cases, *impl, o.x));
+			rep.checks.back().note = guided_note;
+			rep.checks.back().counts = guided_counts;
+		});
 	if (o.x.conformance) {
 		if (o.x.progress)
 			o.x.progress(fmt::format("conformance: seed {}", o.x.seed));
-		rep.checks.push_back(run_conformance(*impl, *model, o.x));
-		if (o.x.solver_sample) {
-			auto z3 = make_model_backend(model_engine::solver);
-			rep.checks.push_back(run_engine_check(*model, *z3, o.x));
-		}
+		step("conformance", [&] { rep.checks.push_back(run_conformance(*impl, *model, o.x)); });
+		if (o.x.solver_sample)
+			step("evaluator", [&] {
+				auto z3 = make_model_backend(model_engine::solver);
+				rep.checks.push_back(run_engine_check(*model, *z3, o.x));
+			});
 	}
-	if (o.x.replay) {
-		rep.checks.push_back(run_fixed("replay", cases, *impl, o.x));
-		rep.checks.back().note = replay_note;
-	}
-	rep.checks.push_back(run_fail_nth(o.x));
-	rep.checks.push_back(run_image_checks(o.x));
-	rep.checks.push_back(run_luo_checks(o.x));
+	if (o.x.replay)
+		step("replay", [&] {
+			rep.checks.push_back(run_fixed("replay", cases, *impl, o.x));
+			rep.checks.back().note = replay_note;
+		});
+	step("fail-nth", [&] { rep.checks.push_back(run_fail_nth(o.x)); });
+	step("image", [&] { rep.checks.push_back(run_image_checks(o.x)); });
+	step("luo", [&] { rep.checks.push_back(run_luo_checks(o.x)); });
 
 	std::string cases_file = o.cases_out;
 	if (cases_file.empty())
@@ -178,9 +205,10 @@ int run_crosscheck(crosscheck_opts &o)
 		std::ofstream(cases_file) << j.dump();
 	}
 	if (!o.no_mutants)
-		run_mutants(o, cases_file, rep.mutants);
+		run_mutants(o, cases_file, rep.mutants, prog);
 	if (o.cases_out.empty())
 		std::filesystem::remove(cases_file);
+	prog.finish();
 
 	double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 	if (o.format == "json") {
@@ -284,6 +312,7 @@ void add_crosscheck(CLI::App &app, int *rc)
 	sub->add_flag("--no-conformance", o->no_conformance, "Skip trace conformance");
 	sub->add_option("--format", o->format, "text or json")->check(CLI::IsMember({"text", "json"}));
 	sub->add_flag("-v,--verbose", o->verbose, "Progress on stderr, coverage per class");
+	add_quiet_flag(sub, &o->quiet);
 	sub->callback([o, rc] { *rc = run_crosscheck(*o); });
 }
 

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -28,6 +29,7 @@ struct export_opts {
 	std::string out;
 	bool replace = false;
 	selection sel;
+	bool quiet = false;
 };
 
 // What an export writes besides its queries.
@@ -139,16 +141,25 @@ int run_export(const export_opts &o)
 	std::vector<std::vector<lu::model::smt2_query>> qs(n);
 	std::vector<std::string> errs(n);
 	std::atomic<std::size_t> next{0};
-	auto worker = [&] {
-		for (std::size_t i; (i = next++) < n;)
-			qs[i] = lu::model::export_smt2(vars[i / props.size()], props[i % props.size()], popt, &errs[i]);
-	};
-	std::vector<std::thread> pool;
-	for (unsigned t = 1; t < std::max(1u, sel.run.jobs); ++t)
-		pool.emplace_back(worker);
-	worker();
-	for (auto &t : pool)
-		t.join();
+	{
+		progress prog("export-smt2", o.quiet);
+		prog.phase("exporting", n, "cells");
+		const auto done = count_cells(prog, sel);
+		auto worker = [&] {
+			for (std::size_t i; (i = next++) < n;) {
+				const auto t0 = std::chrono::steady_clock::now();
+				qs[i] = lu::model::export_smt2(vars[i / props.size()], props[i % props.size()], popt, &errs[i]);
+				if (done)
+					done(i, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+			}
+		};
+		std::vector<std::thread> pool;
+		for (unsigned t = 1; t < std::max(1u, sel.run.jobs); ++t)
+			pool.emplace_back(worker);
+		worker();
+		for (auto &t : pool)
+			t.join();
+	}
 
 	// --replace: the previous export goes only now that the new one is computed.
 	for (const auto &p : stale) {
@@ -220,6 +231,7 @@ void add_export_smt2(CLI::App &app, int *rc)
 		      "Into a folder of a previous export: first remove the files it wrote (those its manifest.json "
 		      "names, *.smt2, manifest.json, SHA256SUMS), leave the rest");
 	add_selection_options(cmd, &o->sel);
+	add_quiet_flag(cmd, &o->quiet);
 	cmd->callback([o, rc] { *rc = run_export(*o); });
 }
 

@@ -25,6 +25,7 @@ struct prove_opts {
 	std::string format = "text";
 	bool no_minimise = false;
 	std::string emit_dir; // --emit-scenarios: every witness as a scenario (verify/src/emit.cpp)
+	bool quiet = false;
 };
 
 std::string config_text(const lu::config &c)
@@ -108,7 +109,12 @@ int run_prove(const prove_opts &o)
 
 	// Cells are independent (one Z3 context each): run them on --jobs threads.
 	const auto t0 = std::chrono::steady_clock::now();
-	const auto res = lu::verify::prove_cells(sel.variants, props, run);
+	std::vector<lu::model::result> res;
+	{
+		progress prog("prove", o.quiet);
+		prog.phase("proving", sel.variants.size() * props.size(), "cells");
+		res = lu::verify::prove_cells(sel.variants, props, run, count_cells(prog, sel));
+	}
 	const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
 	bool any_error = false;
@@ -147,6 +153,7 @@ void add_prove(CLI::App &app, int *rc)
 		->check(CLI::IsMember({"text", "json", "mail"}));
 	cmd->add_flag("--no-minimise", o->no_minimise, "Report the first counterexample found");
 	cmd->add_option("--emit-scenarios", o->emit_dir, "Write every counterexample and witness as a scenario file here");
+	add_quiet_flag(cmd, &o->quiet);
 	cmd->callback([o, rc] { *rc = run_prove(*o); });
 }
 

@@ -19,6 +19,7 @@ struct report_opts {
 	std::string format = "mail";
 	selection sel;
 	bool no_bundle = false;
+	bool quiet = false;
 };
 
 int run_report(const report_opts &o)
@@ -29,10 +30,18 @@ int run_report(const report_opts &o)
 	auto &run = sel.run;
 
 	const auto t0 = std::chrono::steady_clock::now();
-	const auto res = lu::verify::prove_cells(sel.variants, sel.props, run);
+	std::vector<lu::model::result> res;
 	std::vector<lu::verify::bundle> bundles;
-	if (!o.no_bundle && o.format != "uapi")
-		bundles = lu::verify::bundles_for(res, run);
+	{
+		progress prog("report", o.quiet);
+		const std::size_t n = sel.variants.size() * sel.props.size();
+		prog.phase("proving", n, "cells");
+		res = lu::verify::prove_cells(sel.variants, sel.props, run, count_cells(prog, sel));
+		if (!o.no_bundle && o.format != "uapi") {
+			prog.phase("exporting and hashing the queries of", n, "cells");
+			bundles = lu::verify::bundles_for(res, run, count_cells(prog, sel));
+		}
+	}
 	run.wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
 	if (o.format == "json") {
@@ -58,6 +67,7 @@ void add_report(CLI::App &app, int *rc)
 		->check(CLI::IsMember({"mail", "json", "uapi"}));
 	add_selection_options(cmd, &o->sel);
 	cmd->add_flag("--no-bundle", o->no_bundle, "Leave out the hashes of the exported queries (half the time)");
+	add_quiet_flag(cmd, &o->quiet);
 	cmd->callback([o, rc] { *rc = run_report(*o); });
 }
 

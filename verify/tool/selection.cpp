@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include "lu/verify/scenario.h"
+
 namespace lu::cli {
 
 void add_selection_options(CLI::App *cmd, selection *s)
@@ -136,6 +138,18 @@ bool resolve_selection(std::string_view cmd, const selection &s, resolved_select
 	out->run.opt.rlimit = s.rlimit;
 	out->run.jobs = s.jobs;
 	return true;
+}
+
+lu::verify::cell_done_fn count_cells(progress &p, const resolved_selection &sel)
+{
+	if (!p.enabled())
+		return {};
+	return [&p, &sel](std::size_t i, double seconds) {
+		const auto n = sel.props.size();
+		p.done(fmt::format("{} {}", lu::verify::variant_label(sel.variants[i / n]),
+				   lu::model::info(sel.props[i % n]).name),
+		       seconds);
+	};
 }
 
 } // namespace lu::cli

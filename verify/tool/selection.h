@@ -9,6 +9,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "progress.h"
 #include "lu/model/prove.h"
 #include "lu/verify/report.h"
 
@@ -53,5 +54,12 @@ void add_selection_options(CLI::App *cmd, selection *s);
  * return false (the caller exits EXIT_BAD_INPUT).
  */
 [[nodiscard]] bool resolve_selection(std::string_view cmd, const selection &s, resolved_selection *out);
+
+/**
+ * A callback for prove_cells() and bundles_for() over @sel that counts each
+ * finished cell on @p, named "<variant> <property>" for the slowest one.
+ * @p and @sel must outlive the callback.
+ */
+lu::verify::cell_done_fn count_cells(progress &p, const resolved_selection &sel);
 
 } // namespace lu::cli

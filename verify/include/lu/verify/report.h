@@ -18,6 +18,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstddef>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -105,26 +107,39 @@ std::string build_sha256();
 bundle bundle_for(const lu::model::result &r, const run_info &run);
 
 /**
+ * @brief Called as each cell of prove_cells() or bundles_for() finishes:
+ * its index in the result vector and the seconds it took (for a progress
+ * line). Called from the worker threads, concurrently.
+ */
+using cell_done_fn = std::function<void(std::size_t index, double seconds)>;
+
+/**
  * @brief Prove every (variant, property) cell, variant-major, on
  * run_info::jobs threads (each cell has its own Z3 context).
  * @param variants the kernel variants (rows of the result vector)
  * @param props the properties (columns)
  * @param run the options; run_info::wall is left as it is
+ * @param on_done if not empty, called as each cell finishes
  * @return variants.size() * props.size() results; a cell that fails to run
  *         is a verdict::error result, never an exception.
  * @context Starts and joins run_info::jobs - 1 threads; blocks until done.
+ * @p on_done runs on those threads and must be thread-safe.
  */
 std::vector<lu::model::result> prove_cells(const std::vector<lu::variant> &variants,
-					   const std::vector<lu::model::property> &props, const run_info &run);
+					   const std::vector<lu::model::property> &props, const run_info &run,
+					   const cell_done_fn &on_done = {});
 
 /**
  * @brief bundle_for() of every result, on run_info::jobs threads.
  * @param results the results to bundle
  * @param run the options they were proved with
+ * @param on_done if not empty, called as each bundle is made
  * @return one bundle per result, in the same order.
  * @context Starts and joins threads; as slow as proving @p results again.
+ * @p on_done runs on those threads and must be thread-safe.
  */
-std::vector<bundle> bundles_for(const std::vector<lu::model::result> &results, const run_info &run);
+std::vector<bundle> bundles_for(const std::vector<lu::model::result> &results, const run_info &run,
+				const cell_done_fn &on_done = {});
 
 /**
  * @brief Attachments in prose: "(dev 0, pasid 5, hwpt 1), ..." or "(none)".
