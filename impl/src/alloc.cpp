@@ -4,6 +4,23 @@
 
 #include <cassert>
 #include <cstdlib>
+#include <cstring>
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define LU_POISON(p, n) ASAN_POISON_MEMORY_REGION(p, n)
+#define LU_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#include <sanitizer/asan_interface.h>
+#define LU_POISON(p, n) ASAN_POISON_MEMORY_REGION(p, n)
+#define LU_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#endif
+#endif
+#ifndef LU_POISON
+#define LU_POISON(p, n) ((void)(p), (void)(n))
+#define LU_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
 
 namespace lu::impl {
 
@@ -13,19 +30,41 @@ thread_local std::uint64_t fail_countdown; // 0: disarmed
 thread_local bool fired;
 } // namespace
 
-void *lu_kzalloc(std::size_t size) noexcept
+namespace {
+// The fail_nth check every allocation makes first (the kernel's should_failslab()).
+inline bool should_fail()
 {
-	if (fail_countdown && --fail_countdown == 0) {
+	if (fail_countdown && --fail_countdown == 0) [[unlikely]] {
 		fired = true;
 		stats.failed_allocs++;
-		return nullptr;
+		return true;
 	}
-	void *p = std::calloc(1, size ? size : 1);
-	if (!p)
-		return nullptr;
+	return false;
+}
+
+inline void account_alloc(std::size_t size)
+{
 	stats.live_allocs++;
 	stats.live_bytes += size;
 	stats.total_allocs++;
+}
+
+inline void account_free(std::size_t size)
+{
+	assert(stats.live_allocs > 0 && stats.live_bytes >= size);
+	stats.live_allocs--;
+	stats.live_bytes -= size;
+}
+} // namespace
+
+void *lu_kzalloc(std::size_t size) noexcept
+{
+	if (should_fail())
+		return nullptr;
+	void *p = std::calloc(1, size ? size : 1);
+	if (!p)
+		return nullptr;
+	account_alloc(size);
 	return p;
 }
 
@@ -33,10 +72,51 @@ void lu_kfree(void *p, std::size_t size) noexcept
 {
 	if (!p)
 		return;
-	assert(stats.live_allocs > 0 && stats.live_bytes >= size);
-	stats.live_allocs--;
-	stats.live_bytes -= size;
+	account_free(size);
 	std::free(p);
+}
+
+void *lu_kmem_cache_zalloc(lu_kmem_cache *cache) noexcept
+{
+	void *p = cache->free_list;
+
+	if (should_fail())
+		return nullptr;
+	if (p) {
+		// The link is the object's first word: unpoison it to read it.
+		LU_UNPOISON(p, sizeof(void *));
+		std::memcpy(&cache->free_list, p, sizeof(void *));
+		cache->nr_free--;
+		LU_UNPOISON(p, cache->size);
+		std::memset(p, 0, cache->size);
+	} else {
+		p = std::calloc(1, cache->size);
+		if (!p)
+			return nullptr;
+	}
+	account_alloc(cache->size);
+	return p;
+}
+
+void lu_kmem_cache_free(lu_kmem_cache *cache, void *p) noexcept
+{
+	if (!p)
+		return;
+	account_free(cache->size);
+	std::memcpy(p, &cache->free_list, sizeof(void *));
+	LU_POISON(p, cache->size);
+	cache->free_list = p;
+	cache->nr_free++;
+}
+
+void lu_kmem_cache_shrink(lu_kmem_cache *cache) noexcept
+{
+	while (void *p = cache->free_list) {
+		LU_UNPOISON(p, cache->size);
+		std::memcpy(&cache->free_list, p, sizeof(void *));
+		std::free(p);
+	}
+	cache->nr_free = 0;
 }
 
 void fail_nth_set(std::uint64_t nth) noexcept

@@ -18,10 +18,11 @@
  * @parent refers to the @xa_node closer to the head than @node.
  * @entry refers to something stored in a slot in the xarray
  *
- * Port notes: there is no RCU and no lock (single-threaded); nodes are
- * freed at once with lu_kfree() instead of call_rcu(); multi-index entries
- * are compiled out as with CONFIG_XARRAY_MULTI=n; node allocation goes
- * through lu_kzalloc() so it is counted and can be failed (fail_nth).
+ * Port notes: there is no lock (single-threaded) and RCU is emulated per
+ * thread (see xa_node_free()); multi-index entries are compiled out as with
+ * CONFIG_XARRAY_MULTI=n; nodes come from a node cache, as the kernel's
+ * radix_tree_node_cachep slab, through lu_kmem_cache_zalloc(), so each is
+ * counted and its allocation can be failed (fail_nth).
  */
 #include "lu/impl/xarray.h"
 
@@ -165,7 +166,12 @@ static inline void *xas_descend(xa_state *xas, xa_node *node)
 	return entry;
 }
 
-// Follows lib/xarray.c: xas_load().
+/*
+ * Follows lib/xarray.c: xas_load().  A leaf's slots hold entries, never
+ * nodes, so the walk stops at shift 0 even if an entry looks like a node (a
+ * pointer that is 2 mod 4, "XArray: Permit storing 2-byte-aligned
+ * pointers"); every walk in this file does the same.
+ */
 void *xas_load(xa_state *xas) noexcept
 {
 	void *entry = xas_start(xas);
@@ -176,6 +182,8 @@ void *xas_load(xa_state *xas) noexcept
 		if (xas->xa_shift > node->shift)
 			break;
 		entry = xas_descend(xas, node);
+		if (node->shift == 0)
+			break;
 	}
 	return entry;
 }
@@ -207,15 +215,78 @@ static inline void node_set_slot(xa_node *node, unsigned int offset, void *entry
 		node->occupied &= ~(1UL << offset);
 }
 
-// Deviation: freed at once (no RCU grace period), through the counted allocator.
+/*
+ * Node memory: the kernel's radix_tree_node_cachep slab.  Freed nodes are
+ * reused before the system allocator is called; every allocation, cached
+ * or not, is counted and can be failed (lu_kmem_cache_zalloc()).  One cache
+ * per thread, as the counters and fail_nth.
+ */
+namespace {
+struct xa_node_cache {
+	lu_kmem_cache cache{sizeof(xa_node), nullptr, 0};
+	~xa_node_cache() { lu_kmem_cache_shrink(&cache); }
+};
+thread_local xa_node_cache radix_tree_node_cachep;
+
+/*
+ * RCU, as much as one thread needs.  The kernel's xa_node_free() sets
+ * node->array = XA_RCU_FREE and frees the node with call_rcu(), so a walker
+ * that started before an erase can still read the node, find
+ * XA_RETRY_ENTRY (or NULL) and restart with xas_retry().  Here a read-side
+ * section is rcu_read_lock() .. rcu_read_unlock() or a held xa_lock (in the
+ * kernel a spinlock is one too).  A node freed inside a section goes on a
+ * per-thread pending list, linked through node->array with bit 0 set (the
+ * last one holds exactly XA_RCU_FREE); rcu_read_unlock() of the outermost
+ * section ends the grace period and hands them to the node cache.  A node
+ * freed outside any section goes to the cache at once.  (node->rcu_head is
+ * not used for the link: it shares its word with node->occupied, which a
+ * walker in the dead node still reads.)
+ */
+thread_local unsigned rcu_depth;
+thread_local xa_node *rcu_pending;
+} // namespace
+
+#define XA_RCU_FREE (reinterpret_cast<xarray *>(1UL))
+
+static inline bool xa_node_freed(const xa_node *node)
+{
+	return reinterpret_cast<unsigned long>(node->array) & 1;
+}
+
+static void rcu_reclaim()
+{
+	while (xa_node *node = rcu_pending) {
+		rcu_pending = reinterpret_cast<xa_node *>(reinterpret_cast<unsigned long>(node->array) & ~1UL);
+		lu_kmem_cache_free(&radix_tree_node_cachep.cache, node);
+	}
+}
+
+void rcu_read_lock() noexcept
+{
+	rcu_depth++;
+}
+
+void rcu_read_unlock() noexcept
+{
+	XA_BUG_ON(static_cast<const xarray *>(nullptr), rcu_depth == 0);
+	if (--rcu_depth == 0 && rcu_pending)
+		rcu_reclaim();
+}
+
+// Follows lib/xarray.c: xa_node_free() (call_rcu() is the pending list above).
 static void xa_node_free(xa_node *node)
 {
-	lu_kfree(node, sizeof(*node));
+	if (rcu_depth) {
+		node->array = reinterpret_cast<xarray *>(reinterpret_cast<unsigned long>(rcu_pending) | 1UL);
+		rcu_pending = node;
+		return;
+	}
+	lu_kmem_cache_free(&radix_tree_node_cachep.cache, node);
 }
 
 static xa_node *xa_node_alloc()
 {
-	return static_cast<xa_node *>(lu_kzalloc(sizeof(xa_node)));
+	return static_cast<xa_node *>(lu_kmem_cache_zalloc(&radix_tree_node_cachep.cache));
 }
 
 /* xas_destroy() - Free any resources allocated during the XArray operation. */
@@ -229,18 +300,20 @@ static void xas_destroy(xa_state *xas)
 	xas->xa_alloc = nullptr;
 }
 
-// Follows lib/xarray.c: xas_nomem().
+/*
+ * Follows lib/xarray.c: xas_nomem(), but for one deviation: an -ENOMEM here
+ * comes from xas_alloc() whose allocation failed, and that allocation was
+ * already the one the kernel makes here (there is no lock to drop, see
+ * xas_alloc()), so there is nothing to retry: return false and leave the
+ * error for the caller.
+ */
 bool xas_nomem(xa_state *xas, gfp_t) noexcept
 {
 	if (xas->xa_node != XA_ERROR(-ENOMEM)) {
 		xas_destroy(xas);
 		return false;
 	}
-	xas->xa_alloc = xa_node_alloc();
-	if (!xas->xa_alloc)
-		return false;
-	xas->xa_node = XAS_RESTART;
-	return true;
+	return false;
 }
 
 /*
@@ -260,12 +333,12 @@ static inline void xas_update(xa_state *xas, xa_node *node)
 }
 
 /*
- * Follows lib/xarray.c: xas_alloc().  The kernel first tries a
- * GFP_NOWAIT allocation under the lock; like the kernel's userspace test
- * harness (tools/testing/radix-tree/linux.c, which fails non-blocking
- * allocations), that try always fails here, so every node is allocated by
- * xas_nomem() after the walk is dropped.  Each node is then exactly one
- * lu_kzalloc(), and an injected failure of it surfaces as -ENOMEM.
+ * Follows lib/xarray.c: xas_alloc().  The kernel tries a GFP_NOWAIT
+ * allocation under the lock and, if that fails, has the caller drop the
+ * lock and allocate in xas_nomem().  There is no lock here, so the one
+ * attempt is made here and may be the blocking one: each node is exactly
+ * one lu_kmem_cache_zalloc(), made where the node is needed (no walk is
+ * restarted), and an injected failure of it surfaces as -ENOMEM.
  */
 static xa_node *xas_alloc(xa_state *xas, unsigned int shift)
 {
@@ -278,8 +351,11 @@ static xa_node *xas_alloc(xa_state *xas, unsigned int shift)
 	if (node) {
 		xas->xa_alloc = nullptr;
 	} else {
-		xas_set_err(xas, -ENOMEM);
-		return nullptr;
+		node = xa_node_alloc();
+		if (!node) {
+			xas_set_err(xas, -ENOMEM);
+			return nullptr;
+		}
 	}
 
 	if (parent) {
@@ -315,8 +391,12 @@ static unsigned long max_index(void *entry)
 	return (XA_CHUNK_SIZE << xa_to_node(entry)->shift) - 1;
 }
 
-// Follows lib/xarray.c: xas_shrink() (with the ZERO_BUSY case).
-static void xas_shrink(xa_state *xas)
+/*
+ * Follows lib/xarray.c: xas_shrink() (with the ZERO_BUSY case), but stops
+ * at the root @keep, if given (xa_trim_failed(): a root the failed call did
+ * not create).
+ */
+static void xas_shrink(xa_state *xas, const void *keep = nullptr)
 {
 	xarray *xa = xas->xa;
 	xa_node *node = xas->xa_node;
@@ -324,6 +404,8 @@ static void xas_shrink(xa_state *xas)
 	for (;;) {
 		void *entry;
 
+		if (xa_mk_node(node) == keep)
+			break;
 		XA_NODE_BUG_ON(node, node->count > XA_CHUNK_SIZE);
 		if (node->count != 1)
 			break;
@@ -331,6 +413,17 @@ static void xas_shrink(xa_state *xas)
 		if (!entry)
 			break;
 		if (!xa_is_node(entry) && node->shift)
+			break;
+		/*
+		 * Deviation: the head never takes what xas_store() refuses to
+		 * put there (allow_root).  A pointer that looks like a node (2
+		 * mod 4, check_align) would be walked as one: the kernel moves
+		 * it to the head and then writes its "parent".  A reserved
+		 * index 0 must keep its slot, so that a store into it never
+		 * allocates (check_align_2), and so that a failed call that
+		 * trims its nodes (xa_trim_failed()) leaves the tree as it was.
+		 */
+		if (!node->shift && (xa_is_node(entry) || (xa_is_zero(entry) && !xa_zero_busy(xa))))
 			break;
 		if (xa_is_zero(entry) && xa_zero_busy(xa))
 			entry = nullptr;
@@ -360,7 +453,7 @@ static void xas_shrink(xa_state *xas)
  * Attempts to delete the @xas->xa_node.  This will fail if xa->node has
  * a non-zero reference count.  Follows lib/xarray.c.
  */
-static void xas_delete_node(xa_state *xas)
+static void xas_delete_node(xa_state *xas, const void *keep = nullptr)
 {
 	xa_node *node = xas->xa_node;
 
@@ -390,13 +483,13 @@ static void xas_delete_node(xa_state *xas)
 	}
 
 	if (!node->parent)
-		xas_shrink(xas);
+		xas_shrink(xas, keep);
 }
 
 /*
  * xas_free_nodes() - Free this node and all nodes that it references.
- * Follows lib/xarray.c (the retry entries it writes are not needed without
- * RCU walkers, but are kept).
+ * Follows lib/xarray.c: there may be RCU walkers with references into the
+ * tree, so every entry is replaced with a retry marker.
  */
 static void xas_free_nodes(xa_state *xas, xa_node *top)
 {
@@ -406,7 +499,7 @@ static void xas_free_nodes(xa_state *xas, xa_node *top)
 	for (;;) {
 		void *entry = xa_entry_locked(xas->xa, node, offset);
 
-		if (xa_is_node(entry)) {
+		if (node->shift && xa_is_node(entry)) {
 			node = xa_to_node(entry);
 			offset = 0;
 			continue;
@@ -504,12 +597,14 @@ static int xas_expand(xa_state *xas, void *head)
 
 /*
  * xas_create() - Create a slot to store an entry in.  Follows lib/xarray.c.
+ * @allow_root: true if we can store the entry in the root directly (not
+ * for zero entries nor pointers that look like nodes).
  *
  * Return: If the slot already existed, returns the contents of this slot.
  * If the slot was newly created, returns %NULL.  If it failed to create the
  * slot, returns %NULL and indicates the error in @xas.
  */
-static void *xas_create(xa_state *xas)
+static void *xas_create(xa_state *xas, bool allow_root)
 {
 	xarray *xa = xas->xa;
 	void *entry;
@@ -526,6 +621,8 @@ static void *xas_create(xa_state *xas)
 		shift = xas_expand(xas, entry);
 		if (shift < 0)
 			return nullptr;
+		if (!shift && !allow_root)
+			shift = XA_CHUNK_SHIFT;
 		entry = xa_head_locked(xa);
 		slot = &xa->xa_head;
 	} else if (xas_error(xas)) {
@@ -566,6 +663,49 @@ static void *xas_create(xa_state *xas)
 	return entry;
 }
 
+// Follows lib/xarray.c: xas_create_range() (single-index: shift and sibs are 0).
+void xas_create_range(xa_state *xas) noexcept
+{
+	unsigned long index = xas->xa_index;
+	unsigned char shift = xas->xa_shift;
+	unsigned char sibs = xas->xa_sibs;
+
+	xas->xa_index |= ((sibs + 1UL) << shift) - 1;
+	if (xas_is_node(xas) && xas->xa_node->shift == xas->xa_shift)
+		xas->xa_offset |= sibs;
+	xas->xa_shift = 0;
+	xas->xa_sibs = 0;
+
+	for (;;) {
+		xas_create(xas, true);
+		if (xas_error(xas))
+			goto restore;
+		if (xas->xa_index <= (index | XA_CHUNK_MASK))
+			goto success;
+		xas->xa_index -= XA_CHUNK_SIZE;
+
+		for (;;) {
+			xa_node *node = xas->xa_node;
+			if (node->shift >= shift)
+				break;
+			xas->xa_node = xa_parent_locked(xas->xa, node);
+			xas->xa_offset = static_cast<unsigned char>(node->offset - 1);
+			if (node->offset != 0)
+				break;
+		}
+	}
+
+restore:
+	xas->xa_shift = shift;
+	xas->xa_sibs = sibs;
+	xas->xa_index = index;
+	return;
+success:
+	xas->xa_index = index;
+	if (xas->xa_node)
+		xas_set_offset(xas);
+}
+
 static void update_node(xa_state *xas, xa_node *node, int count, int values)
 {
 	if (!node || (!count && !values))
@@ -590,10 +730,12 @@ void *xas_store(xa_state *xas, void *entry) noexcept
 	void *first, *next;
 	bool value = xa_is_value(entry);
 
-	if (entry)
-		first = xas_create(xas);
-	else
+	if (entry) {
+		bool allow_root = !xa_is_node(entry) && !xa_is_zero(entry);
+		first = xas_create(xas, allow_root);
+	} else {
 		first = xas_load(xas);
+	}
 
 	if (xas_invalid(xas))
 		return first;
@@ -616,7 +758,7 @@ void *xas_store(xa_state *xas, void *entry) noexcept
 		node_set_slot(node, xas->xa_offset, entry);
 	else
 		*slot = entry;
-	if (xa_is_node(next))
+	if (xa_is_node(next) && (!node || node->shift))
 		xas_free_nodes(xas, xa_to_node(next));
 	if (node) {
 		count += !next - !entry;
@@ -624,6 +766,19 @@ void *xas_store(xa_state *xas, void *entry) noexcept
 	}
 
 	update_node(xas, node, count, values);
+	/*
+	 * Deviation: an entry the head can take, stored over a reserved index
+	 * 0 (or a 2-mod-4 pointer) that was alone in a leaf root, moves to the
+	 * head, as if it had been stored into an empty array; the kernel keeps
+	 * the leaf until the next erase shrinks it.  So the tree has one shape
+	 * for its contents, and a failed call that is unwound leaves the same
+	 * number of nodes (xa_trim_failed()).  @xas then stands at the head.
+	 */
+	if (entry && node && !node->shift && !node->parent && node->count == 1 && !xas->xa_offset &&
+	    !xa_is_node(entry) && !xa_is_zero(entry)) {
+		xas_shrink(xas);
+		xas->xa_node = nullptr;
+	}
 	return first;
 }
 
@@ -744,7 +899,7 @@ void *__xas_prev(xa_state *xas) noexcept
 
 	for (;;) {
 		entry = xa_entry(xas->xa, xas->xa_node, xas->xa_offset);
-		if (!xa_is_node(entry))
+		if (!xas->xa_node->shift || !xa_is_node(entry))
 			return entry;
 
 		xas->xa_node = xa_to_node(entry);
@@ -776,7 +931,7 @@ void *__xas_next(xa_state *xas) noexcept
 
 	for (;;) {
 		entry = xa_entry(xas->xa, xas->xa_node, xas->xa_offset);
-		if (!xa_is_node(entry))
+		if (!xas->xa_node->shift || !xa_is_node(entry))
 			return entry;
 
 		xas->xa_node = xa_to_node(entry);
@@ -816,7 +971,7 @@ void *xas_find(xa_state *xas, unsigned long max) noexcept
 		}
 
 		entry = xa_entry(xas->xa, xas->xa_node, xas->xa_offset);
-		if (xa_is_node(entry)) {
+		if (xas->xa_node->shift && xa_is_node(entry)) {
 			xas->xa_node = xa_to_node(entry);
 			xas->xa_offset = 0;
 			continue;
@@ -828,7 +983,7 @@ void *xas_find(xa_state *xas, unsigned long max) noexcept
 			// Deviation: jump to the next non-NULL slot (or past the node).
 			unsigned int next = xas->xa_offset + 1u;
 			unsigned long rest = next < XA_CHUNK_SIZE ? xas->xa_node->occupied >> next : 0;
-			XA_NODE_BUG_ON(xas->xa_node,
+			XA_NODE_BUG_ON(xas->xa_node, !xa_node_freed(xas->xa_node) &&
 				       __builtin_popcountl(xas->xa_node->occupied) != xas->xa_node->count);
 			next = rest ? next + static_cast<unsigned int>(__builtin_ctzl(rest)) : XA_CHUNK_SIZE;
 			xas->xa_offset = static_cast<unsigned char>(next);
@@ -905,7 +1060,16 @@ void *xas_find_marked(xa_state *xas, unsigned long max, xa_mark_t mark) noexcept
 		}
 
 		entry = xa_entry(xas->xa, xas->xa_node, xas->xa_offset);
-		if (!xa_is_node(entry))
+		/*
+		 * The kernel skips a marked NULL slot (only a concurrent erase
+		 * leaves one) with a bare "continue", which finds the same bit
+		 * again; here the walk moves past it.
+		 */
+		if (!entry && !(xa_track_free(xas->xa) && mark == XA_FREE_MARK)) {
+			advance = true;
+			continue;
+		}
+		if (!xas->xa_node->shift || !xa_is_node(entry))
 			return entry;
 		xas->xa_node = xa_to_node(entry);
 		xas_set_offset(xas);
@@ -917,6 +1081,60 @@ out:
 	return set_bounds(xas);
 max:
 	xas->xa_node = XAS_RESTART;
+	return nullptr;
+}
+
+// Follows lib/xarray.c: xas_find_conflict().
+void *xas_find_conflict(xa_state *xas) noexcept
+{
+	void *curr;
+
+	if (xas_error(xas))
+		return nullptr;
+
+	if (!xas->xa_node)
+		return nullptr;
+
+	if (xas_top(xas->xa_node)) {
+		curr = xas_start(xas);
+		if (!curr)
+			return nullptr;
+		while (xa_is_node(curr)) {
+			xa_node *node = xa_to_node(curr);
+			curr = xas_descend(xas, node);
+			if (!node->shift)
+				break;
+		}
+		if (curr)
+			return curr;
+	}
+
+	if (xas->xa_node->shift > xas->xa_shift)
+		return nullptr;
+
+	for (;;) {
+		if (xas->xa_node->shift == xas->xa_shift) {
+			if ((xas->xa_offset & xas->xa_sibs) == xas->xa_sibs)
+				break;
+		} else if (xas->xa_offset == XA_CHUNK_MASK) {
+			xas->xa_offset = xas->xa_node->offset;
+			xas->xa_node = xa_parent_locked(xas->xa, xas->xa_node);
+			if (!xas->xa_node)
+				break;
+			continue;
+		}
+		curr = xa_entry_locked(xas->xa, xas->xa_node, ++xas->xa_offset);
+		if (xa_is_sibling(curr))
+			continue;
+		while (xas->xa_node->shift && xa_is_node(curr)) {
+			xas->xa_node = xa_to_node(curr);
+			xas->xa_offset = 0;
+			curr = xa_entry_locked(xas->xa, xas->xa_node, 0);
+		}
+		if (curr)
+			return curr;
+	}
+	xas->xa_offset = static_cast<unsigned char>(xas->xa_offset - xas->xa_sibs);
 	return nullptr;
 }
 
@@ -941,9 +1159,10 @@ static void *xas_result(xa_state *xas, void *curr)
  * grows the root) so that the array is as it was.  The kernel leaves them
  * for a later store to use.  Only nodes on the path to @index can have
  * been created, and only those with count 0 (or roots with a lone child
- * in slot 0, which xas_shrink() collapses) are removed.
+ * in slot 0, which xas_shrink() collapses) are removed, down to the root
+ * the call found, @head.
  */
-static void xa_trim_failed(xarray *xa, unsigned long index)
+static void xa_trim_failed(xarray *xa, unsigned long index, const void *head)
 {
 	XA_STATE(xas, xa, index);
 	void *entry = xa_head_locked(xa);
@@ -955,26 +1174,27 @@ static void xa_trim_failed(xarray *xa, unsigned long index)
 	if ((index >> node->shift) <= XA_CHUNK_MASK) {
 		for (;;) {
 			entry = node->slots[get_offset(index, node)];
-			if (!xa_is_node(entry))
+			if (!node->shift || !xa_is_node(entry))
 				break;
 			node = xa_to_node(entry);
 		}
 	}
 	xas.xa_node = node;
 	if (!node->count) {
-		xas_delete_node(&xas);
+		xas_delete_node(&xas, head);
 		return;
 	}
 	while (node->parent)
 		node = node->parent;
 	xas.xa_node = node;
-	xas_shrink(&xas);
+	xas_shrink(&xas, head);
 }
 
-static void *xa_finish(xa_state *xas, void *curr)
+// @head: the array's head when the call began.
+static void *xa_finish(xa_state *xas, void *curr, const void *head)
 {
 	if (xas_error(xas) == -ENOMEM)
-		xa_trim_failed(xas->xa, xas->xa_index);
+		xa_trim_failed(xas->xa, xas->xa_index, head);
 	return xas_result(xas, curr);
 }
 
@@ -1000,6 +1220,7 @@ void *xa_erase(xarray *xa, unsigned long index) noexcept
 void *__xa_store(xarray *xa, unsigned long index, void *entry, gfp_t gfp) noexcept
 {
 	XA_STATE(xas, xa, index);
+	const void *head = xa_head_locked(xa);
 	void *curr;
 
 	if (xa_is_advanced(entry)) [[unlikely]]
@@ -1013,7 +1234,7 @@ void *__xa_store(xarray *xa, unsigned long index, void *entry, gfp_t gfp) noexce
 			xas_clear_mark(&xas, XA_FREE_MARK);
 	} while (__xas_nomem(&xas, gfp));
 
-	return xa_finish(&xas, xa_zero_to_null(curr));
+	return xa_finish(&xas, xa_zero_to_null(curr), head);
 }
 
 void *xa_store(xarray *xa, unsigned long index, void *entry, gfp_t gfp) noexcept
@@ -1031,6 +1252,7 @@ void *xa_store(xarray *xa, unsigned long index, void *entry, gfp_t gfp) noexcept
 void *__xa_cmpxchg(xarray *xa, unsigned long index, void *old, void *entry, gfp_t gfp) noexcept
 {
 	XA_STATE(xas, xa, index);
+	const void *head = xa_head_locked(xa);
 	void *curr;
 
 	if (xa_is_advanced(entry)) [[unlikely]]
@@ -1045,7 +1267,7 @@ void *__xa_cmpxchg(xarray *xa, unsigned long index, void *old, void *entry, gfp_
 		}
 	} while (__xas_nomem(&xas, gfp));
 
-	return xa_zero_to_null(xa_finish(&xas, curr));
+	return xa_zero_to_null(xa_finish(&xas, curr, head));
 }
 
 void *xa_cmpxchg(xarray *xa, unsigned long index, void *old, void *entry, gfp_t gfp) noexcept
@@ -1063,6 +1285,7 @@ void *xa_cmpxchg(xarray *xa, unsigned long index, void *old, void *entry, gfp_t 
 int __xa_insert(xarray *xa, unsigned long index, void *entry, gfp_t gfp) noexcept
 {
 	XA_STATE(xas, xa, index);
+	const void *head = xa_head_locked(xa);
 	void *curr;
 
 	if (xa_is_advanced(entry)) [[unlikely]]
@@ -1081,7 +1304,7 @@ int __xa_insert(xarray *xa, unsigned long index, void *entry, gfp_t gfp) noexcep
 		}
 	} while (__xas_nomem(&xas, gfp));
 
-	xa_finish(&xas, nullptr);
+	xa_finish(&xas, nullptr, head);
 	return xas_error(&xas);
 }
 
@@ -1112,6 +1335,7 @@ void xa_release(xarray *xa, unsigned long index) noexcept
 int __xa_alloc(xarray *xa, std::uint32_t *id, void *entry, xa_limit limit, gfp_t gfp) noexcept
 {
 	XA_STATE(xas, xa, 0);
+	const void *head = xa_head_locked(xa);
 
 	if (xa_is_advanced(entry)) [[unlikely]]
 		return -EINVAL;
@@ -1130,7 +1354,7 @@ int __xa_alloc(xarray *xa, std::uint32_t *id, void *entry, xa_limit limit, gfp_t
 		xas_clear_mark(&xas, XA_FREE_MARK);
 	} while (__xas_nomem(&xas, gfp));
 
-	xa_finish(&xas, nullptr);
+	xa_finish(&xas, nullptr, head);
 	int err = xas_error(&xas);
 	// Deviation: *id is written on success only (the kernel writes it
 	// before the store, for concurrent readers; an -ENOMEM then leaves it
@@ -1220,7 +1444,7 @@ bool xa_get_mark(xarray *xa, unsigned long index, xa_mark_t mark) noexcept
 
 	entry = xas_start(&xas);
 	while (xas_get_mark(&xas, mark)) {
-		if (!xa_is_node(entry))
+		if (!xa_is_node(entry) || (xas.xa_node && !xas.xa_node->shift))
 			return true;
 		entry = xas_descend(&xas, xa_to_node(entry));
 	}
@@ -1283,6 +1507,64 @@ void *xa_find_after(xarray *xa, unsigned long *indexp, unsigned long max, xa_mar
 	if (entry)
 		*indexp = xas.xa_index;
 	return entry;
+}
+
+// Follows lib/xarray.c: xas_extract_present() and xas_extract_marked().
+static unsigned int xas_extract(xa_state *xas, void **dst, unsigned long max, unsigned int n,
+				xa_mark_t filter)
+{
+	void *entry;
+	unsigned int i = 0;
+
+	rcu_read_lock();
+	if (filter < XA_MAX_MARKS) {
+		xas_for_each_marked(xas, entry, max, filter) {
+			if (xas_retry(xas, entry))
+				continue;
+			dst[i++] = entry;
+			if (i == n)
+				break;
+		}
+	} else {
+		xas_for_each(xas, entry, max) {
+			if (xas_retry(xas, entry))
+				continue;
+			dst[i++] = entry;
+			if (i == n)
+				break;
+		}
+	}
+	rcu_read_unlock();
+
+	return i;
+}
+
+// Follows lib/xarray.c: xa_extract().
+unsigned int xa_extract(xarray *xa, void **dst, unsigned long start, unsigned long max, unsigned int n,
+			xa_mark_t filter) noexcept
+{
+	XA_STATE(xas, xa, start);
+
+	if (!n)
+		return 0;
+	return xas_extract(&xas, dst, max, n, filter);
+}
+
+// Follows lib/xarray.c: xa_delete_node().
+void xa_delete_node(xa_node *node, xa_update_node_t update) noexcept
+{
+	xa_state xas = {.xa = node->array,
+			.xa_index = static_cast<unsigned long>(node->offset) << (node->shift + XA_CHUNK_SHIFT),
+			.xa_shift = static_cast<unsigned char>(node->shift + XA_CHUNK_SHIFT),
+			.xa_sibs = 0,
+			.xa_offset = node->offset,
+			.xa_pad = 0,
+			.xa_node = xa_parent_locked(node->array, node),
+			.xa_alloc = nullptr,
+			.xa_update = update,
+			.xa_lru = nullptr};
+
+	xas_store(&xas, nullptr);
 }
 
 // Follows lib/xarray.c: xa_destroy().

@@ -3,6 +3,25 @@
 // without multi-index entries (each TEST names its check_* function), a
 // seeded differential test against std::map, boundary indices, fail_nth at
 // every allocation, node accounting and the tree dump.
+//
+// Ported from lib/test_xarray.c (xarray_checks()), order 0 where the kernel
+// loops over orders up to order_limit (1 without CONFIG_XARRAY_MULTI):
+// check_xa_err, check_xas_retry, check_xa_load, check_xa_mark (_1, _2),
+// check_xa_shrink, check_xas_erase, check_insert, check_cmpxchg,
+// check_reserve, check_get_order, check_xas_get_order,
+// check_xas_conflict_get_order, check_xa_alloc (_1, _2, _3), check_find
+// (_1 .. _4, check_multi_find_2, check_multi_find_3), check_find_entry,
+// check_pause, check_account, check_destroy, check_move (_tiny, _max,
+// _small), check_create_range (_1 .. _5), check_store_range,
+// check_store_iter, check_align, check_workingset.
+//
+// Not ported, because they need multi-index entries (CONFIG_XARRAY_MULTI),
+// which the port does not build: check_xa_mark_3, check_cmpxchg_order,
+// check_multi_store (and _1 .. _3), check_multi_store_advanced,
+// check_multi_find_1, check_split (xas_split(), xas_split_alloc()); the
+// order > 0 halves of the checks above (xa_store_order(), XA_STATE_ORDER()
+// and xas_set_order() abort for order > 0; xa_store_range() does not
+// exist).
 #define LU_XA_DEBUG 1 // XA_BUG_ON in this file dumps and aborts even in Release
 #include "lu/impl/xarray.h"
 
@@ -10,7 +29,10 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <algorithm>
 #include <map>
+#include <optional>
+#include <set>
 #include <random>
 #include <string>
 #include <vector>
@@ -73,7 +95,7 @@ std::string check_node(const xarray *xa, const xa_node *node, const xa_node *par
 			bool bit = (node->marks[m][0] >> i) & 1;
 			bool free_mark = (xa->xa_flags & XA_FLAGS_TRACK_FREE) && m == XA_FREE_MARK;
 			bool want;
-			if (xa_is_node(entry)) {
+			if (shift && xa_is_node(entry)) {
 				const xa_node *child = xa_to_node(entry);
 				want = child->marks[m][0] != 0;
 			} else {
@@ -84,13 +106,12 @@ std::string check_node(const xarray *xa, const xa_node *node, const xa_node *par
 				       " shift " + std::to_string(shift);
 			any[m] |= bit;
 		}
-		if (xa_is_node(entry)) {
-			if (!shift)
-				return "node below a leaf";
+		if (shift && xa_is_node(entry)) {
 			std::string err = check_node(xa, xa_to_node(entry), node, i, shift - XA_CHUNK_SHIFT);
 			if (!err.empty())
 				return err;
-		} else if (xa_is_internal(entry) && !xa_is_zero(entry) && !xa_is_retry(entry)) {
+		} else if (xa_is_internal(entry) && !xa_is_zero(entry) && !xa_is_retry(entry) &&
+			   !(shift == 0 && xa_is_node(entry))) { // a 2-mod-4 pointer in a leaf
 			return "unexpected internal entry";
 		}
 	}
@@ -104,7 +125,11 @@ std::string check_node(const xarray *xa, const xa_node *node, const xa_node *par
 		for (unsigned m = 0; m < XA_MAX_MARKS; m++)
 			if (xa_marked(xa, m) != (any[m] != 0))
 				return "xarray-wide mark " + std::to_string(m);
-		if (count == 1 && node->slots[0] && (xa_is_node(node->slots[0]) || !shift))
+		// A zero entry or a 2-mod-4 pointer at index 0 may not be stored
+		// in the head, so a leaf root holding only that is kept.
+		void *first = node->slots[0];
+		if (count == 1 && first &&
+		    (shift ? xa_is_node(first) : !xa_is_zero(first) && !xa_is_node(first)))
 			return "root not shrunk";
 	}
 	return "";
@@ -123,9 +148,9 @@ std::string check_node(const xarray *xa, const xa_node *node, const xa_node *par
 }
 
 // Every node's header and slots, for "nothing changed" comparisons.
-void signature(const void *entry, std::vector<unsigned long> &out)
+void signature(const void *entry, std::vector<unsigned long> &out, bool leaf = false)
 {
-	if (!xa_is_node(entry)) {
+	if (leaf || !xa_is_node(entry)) {
 		out.push_back(reinterpret_cast<unsigned long>(entry));
 		return;
 	}
@@ -135,7 +160,7 @@ void signature(const void *entry, std::vector<unsigned long> &out)
 	for (unsigned m = 0; m < XA_MAX_MARKS; m++)
 		out.push_back(node->marks[m][0]);
 	for (void *slot : node->slots)
-		signature(slot, out);
+		signature(slot, out, node->shift == 0);
 }
 
 struct Snapshot {
@@ -194,29 +219,46 @@ TEST_F(Xarray, ErrDecodesStoreAndEraseResults)
 	EXPECT_EQ(xa_err(XA_ERROR(-EBUSY)), -EBUSY);
 }
 
-// check_xas_retry ("Make sure we can iterate through retry entries")
-TEST_F(Xarray, XasForEachStepsOverRetryEntries)
+// check_xas_retry: a walker that started before an erase reads the freed
+// node (RCU), finds XA_RETRY_ENTRY there and restarts; then iterating
+// through retry entries stored on purpose.
+TEST_F(Xarray, XasRetryAfterEraseUnderRcuAndThroughRetryEntries)
 {
 	XA_STATE(xas, &xa, 0);
 	void *entry;
 
 	xa_store_index(&xa, 0, GFP_KERNEL);
 	xa_store_index(&xa, 1, GFP_KERNEL);
+
+	rcu_read_lock();
 	EXPECT_EQ(xas_find(&xas, ULONG_MAX), xa_mk_value(0));
+	xa_erase_index(&xa, 1); // shrinks: the leaf that xas is in is freed
+	EXPECT_EQ(live_nodes(), 1u); // ... after the grace period
+	EXPECT_TRUE(xa_is_retry(xas_reload(&xas)));
 	EXPECT_FALSE(xas_retry(&xas, nullptr));
 	EXPECT_FALSE(xas_retry(&xas, xa_mk_value(0)));
-	EXPECT_TRUE(xas_retry(&xas, XA_ZERO_ENTRY));
 	xas_reset(&xas);
 	EXPECT_EQ(xas.xa_node, XAS_RESTART);
 	EXPECT_EQ(xas_next_entry(&xas, ULONG_MAX), xa_mk_value(0));
-	EXPECT_NE(xas.xa_node, nullptr); // inside the leaf node
-	EXPECT_TRUE(xas_retry(&xas, XA_RETRY_ENTRY));
-	EXPECT_EQ(xas.xa_node, XAS_RESTART);
+	EXPECT_EQ(xas.xa_node, nullptr);
+	rcu_read_unlock();
+	EXPECT_EQ(live_nodes(), 0u);
 
+	EXPECT_EQ(xa_store_index(&xa, 1, GFP_KERNEL), nullptr);
+
+	rcu_read_lock();
+	EXPECT_TRUE(xa_is_internal(xas_reload(&xas)));
+	xas.xa_node = XAS_RESTART;
+	EXPECT_EQ(xas_next_entry(&xas, ULONG_MAX), xa_mk_value(0));
+	rcu_read_unlock();
+
+	/* Make sure we can iterate through retry entries */
+	xas_lock(&xas);
 	xas_set(&xas, 0);
 	xas_store(&xas, XA_RETRY_ENTRY);
 	xas_set(&xas, 1);
 	xas_store(&xas, XA_RETRY_ENTRY);
+
 	unsigned seen = 0;
 	xas_set(&xas, 0);
 	xas_for_each(&xas, entry, ULONG_MAX) {
@@ -224,7 +266,9 @@ TEST_F(Xarray, XasForEachStepsOverRetryEntries)
 		xas_store(&xas, xa_mk_index(xas.xa_index));
 		seen++;
 	}
+	xas_unlock(&xas);
 	EXPECT_EQ(seen, 2u);
+
 	xa_erase_index(&xa, 0);
 	xa_erase_index(&xa, 1);
 	EXPECT_TRUE(xa_empty(&xa));
@@ -317,8 +361,8 @@ TEST_F(Xarray, InitMarksKeepsNothingAndMarkedWalkCounts)
 	EXPECT_TRUE(tree_ok(&xa));
 }
 
-// check_xa_shrink (single-index part; the freed node is not read back:
-// without RCU it is freed at once)
+// check_xa_shrink (single-index part): erasing 1 shrinks the tree and
+// marks the freed node as deleted, which stays readable under the lock
 TEST_F(Xarray, EraseShrinksTheTreeToItsHead)
 {
 	XA_STATE(xas, &xa, 1);
@@ -331,15 +375,18 @@ TEST_F(Xarray, EraseShrinksTheTreeToItsHead)
 	EXPECT_TRUE(xa_is_node(xa.xa_head));
 	EXPECT_EQ(live_nodes(), 1u);
 
+	xas_lock(&xas);
 	EXPECT_EQ(xas_load(&xas), xa_mk_value(1));
 	xa_node *node = xas.xa_node;
 	EXPECT_EQ(xa_entry_locked(&xa, node, 0), xa_mk_value(0));
 	EXPECT_EQ(xas_store(&xas, nullptr), xa_mk_value(1));
 	EXPECT_EQ(xa_load(&xa, 1), nullptr);
 	EXPECT_EQ(xas.xa_node, XAS_BOUNDS);
+	EXPECT_EQ(xa_entry_locked(&xa, node, 0), XA_RETRY_ENTRY);
 	EXPECT_EQ(xa.xa_head, xa_mk_value(0));
-	EXPECT_EQ(live_nodes(), 0u);
 	EXPECT_EQ(xas_load(&xas), nullptr);
+	xas_unlock(&xas);
+	EXPECT_EQ(live_nodes(), 0u); // freed at the end of the grace period
 	EXPECT_EQ(xa_load(&xa, 0), xa_mk_value(0));
 	xa_erase_index(&xa, 0);
 	EXPECT_TRUE(xa_empty(&xa));
@@ -861,7 +908,12 @@ TEST_F(Xarray, XasMovesAroundTinyAndMaxArrays)
 // check_move_small
 TEST_F(Xarray, XasMovesThroughSmallSparseArrays)
 {
-	for (unsigned long idx : {1UL, 2UL, 3UL, 63UL, 64UL, 65UL, 1024UL, 4095UL, 32768UL}) {
+	std::vector<unsigned long> idxs;
+	for (unsigned i = 0; i < 16; i++)
+		idxs.push_back(1UL << i);
+	for (unsigned i = 2; i < 16; i++)
+		idxs.push_back((1UL << i) - 1);
+	for (unsigned long idx : idxs) {
 		SCOPED_TRACE(idx);
 		XA_STATE(xas, &xa, 0);
 		unsigned long i;
@@ -956,8 +1008,553 @@ TEST_F(Xarray, NodesCountEntriesAndValues)
 	EXPECT_TRUE(tree_ok(&xa));
 }
 
+// check_multi_find_2 (order 0): erase the entry a walk is on, under RCU
+TEST_F(Xarray, EraseUnderAWalkLeavesItReadable)
+{
+	void *entry;
+
+	for (unsigned long j = 0; j < 1; j++) {
+		XA_STATE(xas, &xa, j + 1);
+		xa_store_index(&xa, 0, GFP_KERNEL);
+		xa_store_index(&xa, 1, GFP_KERNEL);
+		unsigned seen = 0;
+		rcu_read_lock();
+		xas_for_each(&xas, entry, ULONG_MAX) {
+			xa_erase_index(&xa, 1); // frees the leaf xas walks in
+			seen++;
+		}
+		rcu_read_unlock();
+		EXPECT_EQ(seen, 1u);
+		xa_erase_index(&xa, 0);
+		EXPECT_TRUE(xa_empty(&xa));
+	}
+}
+
+// Beyond check_multi_find_2: a walk that erases every entry it visits, and
+// some entries ahead of it, from a tree that collapses level by level under
+// it, visits each entry still present exactly once and in order.
+TEST_F(Xarray, EraseDuringRcuWalkVisitsEachLiveEntryOnce)
+{
+	std::mt19937_64 rng(7);
+	std::map<unsigned long, bool> live;
+	for (unsigned long base : {0UL, 60UL, 4090UL, (1UL << 20) - 5, 1UL << 30, ULONG_MAX - 70})
+		for (unsigned long i = 0; i < 70; i++)
+			live[base + i] = true;
+	for (auto &[i, _] : live)
+		ASSERT_EQ(xa_store_index(&xa, i, GFP_KERNEL), nullptr);
+
+	XA_STATE(xas, &xa, 0);
+	void *entry;
+	std::vector<unsigned long> seen;
+	rcu_read_lock();
+	xas_for_each(&xas, entry, ULONG_MAX) {
+		if (xas_retry(&xas, entry))
+			continue;
+		unsigned long index = xas.xa_index;
+		ASSERT_EQ(entry, xa_mk_index(index));
+		ASSERT_TRUE(live.count(index)) << "visited erased index " << index;
+		seen.push_back(index);
+		live.erase(index);
+		xa_erase_index(&xa, index);
+		if (rng() % 3 == 0 && !live.empty()) { // erase one ahead of the walk
+			auto it = live.upper_bound(index + rng() % 200);
+			if (it != live.end()) {
+				xa_erase_index(&xa, it->first);
+				live.erase(it);
+			}
+		}
+	}
+	EXPECT_GT(live_nodes(), 0u); // freed nodes wait for the grace period
+	rcu_read_unlock();
+	EXPECT_TRUE(live.empty());
+	EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end()));
+	EXPECT_GT(seen.size(), 200u);
+	EXPECT_TRUE(xa_empty(&xa));
+	EXPECT_EQ(live_nodes(), 0u);
+}
+
+// check_pause (order 0)
+TEST_F(Xarray, PauseResumesAtTheNextEntry)
+{
+	XA_STATE(xas, &xa, 0);
+	void *entry;
+	unsigned count = 0;
+
+	EXPECT_EQ(xa_store_index(&xa, 1, GFP_KERNEL), nullptr);
+	xas_for_each(&xas, entry, ULONG_MAX) {
+		EXPECT_EQ(entry, xa_mk_index(1));
+		count++;
+	}
+	EXPECT_EQ(count, 1u);
+	count = 0;
+	xas_set(&xas, 0);
+	xas_for_each(&xas, entry, ULONG_MAX) {
+		EXPECT_EQ(entry, xa_mk_index(1));
+		count++;
+		xas_pause(&xas);
+	}
+	EXPECT_EQ(count, 1u);
+	xa_destroy(&xa);
+
+	EXPECT_EQ(xa_store_index(&xa, 0, GFP_KERNEL), nullptr);
+	for (bool pause : {false, true}) {
+		count = 0;
+		xas_set(&xas, 0); // 1 % (1UL << (order_limit - 1)) == 0
+		xas_for_each(&xas, entry, ULONG_MAX) {
+			EXPECT_EQ(entry, xa_mk_index(0));
+			count++;
+			if (pause)
+				xas_pause(&xas);
+		}
+		EXPECT_EQ(count, 1u);
+	}
+}
+
+// check_get_order, check_xas_get_order, check_xas_conflict_get_order (order 0)
+TEST_F(Xarray, EveryEntryHasOrderZero)
+{
+	XA_STATE(xas, &xa, 0);
+	void *entry;
+
+	for (unsigned long i = 0; i < 3; i++)
+		EXPECT_EQ(xa_get_order(&xa, i), 0);
+	for (unsigned long i = 0; i < 10; i++) {
+		xas_set_order(&xas, i, 0);
+		do {
+			xas_lock(&xas);
+			xas_store(&xas, xa_mk_value(i));
+			xas_unlock(&xas);
+		} while (xas_nomem(&xas, GFP_KERNEL));
+		EXPECT_EQ(xa_get_order(&xa, i), 0);
+		xas_set_order(&xas, i, 0);
+		EXPECT_EQ(xas_load(&xas), xa_mk_value(i));
+		EXPECT_EQ(xas_get_order(&xas), 0);
+
+		unsigned only_once = 0;
+		xas_set_order(&xas, i, 0);
+		xas_lock(&xas);
+		xas_for_each_conflict(&xas, entry) {
+			EXPECT_EQ(entry, xa_mk_value(i));
+			only_once++;
+		}
+		xas_unlock(&xas);
+		EXPECT_EQ(only_once, 1u);
+
+		xas_set_order(&xas, i, 0);
+		xas_lock(&xas);
+		xas_store(&xas, nullptr);
+		xas_unlock(&xas);
+	}
+	EXPECT_TRUE(xa_empty(&xa));
+	EXPECT_DEATH(xas_set_order(&xas, 0, 1), "XA_BUG_ON\\(order > 0\\)");
+}
+
+namespace {
+// __check_store_iter (order 0): the conflicts a store would overwrite.
+void check_store_iter_1(xarray *xa, unsigned long start, unsigned present)
+{
+	XA_STATE_ORDER(xas, xa, start, 0);
+	void *entry;
+	unsigned count = 0;
+
+	for (;;) {
+		xas_lock(&xas);
+		xas_for_each_conflict(&xas, entry) {
+			EXPECT_TRUE(xa_is_value(entry));
+			EXPECT_EQ(entry, xa_mk_index(start));
+			count++;
+		}
+		xas_store(&xas, xa_mk_index(start));
+		xas_unlock(&xas);
+		if (!xas_nomem(&xas, GFP_KERNEL))
+			break;
+		count = 0;
+	}
+	EXPECT_EQ(xas_error(&xas), 0);
+	EXPECT_EQ(count, present) << "start " << start;
+	EXPECT_EQ(xa_load(xa, start), xa_mk_index(start));
+	xa_erase_index(xa, start);
+}
+} // namespace
+
+// check_store_iter (order 0); check_store_range has nothing left without
+// xa_store_range() but its final "array is empty"
+TEST_F(Xarray, ConflictsAreTheEntriesAStoreReplaces)
+{
+	check_store_iter_1(&xa, 0, 0);
+	EXPECT_TRUE(xa_empty(&xa));
+	check_store_iter_1(&xa, 1, 0);
+	EXPECT_TRUE(xa_empty(&xa));
+	xa_store_index(&xa, 1, GFP_KERNEL);
+	check_store_iter_1(&xa, 1, 1);
+	EXPECT_TRUE(xa_empty(&xa));
+	xa_store_index(&xa, 1, GFP_KERNEL); // max == min for order 0
+	check_store_iter_1(&xa, 1, 1);
+	EXPECT_TRUE(xa_empty(&xa));
+	xa_store_index(&xa, 0, GFP_KERNEL);
+	check_store_iter_1(&xa, 0, 1);
+	EXPECT_TRUE(xa_empty(&xa));
+	/* Beyond the kernel: a neighbour is not a conflict */
+	xa_store_index(&xa, 63, GFP_KERNEL);
+	xa_store_index(&xa, 65, GFP_KERNEL);
+	check_store_iter_1(&xa, 64, 0);
+	xa_erase_index(&xa, 63);
+	xa_erase_index(&xa, 65);
+	EXPECT_TRUE(xa_empty(&xa));
+}
+
+namespace {
+// xa_store_many_order (order 0): xas_create_range() then stores.
+void xa_store_many_order(xarray *xa, unsigned long index)
+{
+	XA_STATE_ORDER(xas, xa, index, 0);
+
+	do {
+		xas_lock(&xas);
+		EXPECT_EQ(xas_find_conflict(&xas), nullptr);
+		xas_create_range(&xas);
+		if (!xas_error(&xas)) {
+			EXPECT_EQ(xas_store(&xas, xa_mk_index(index)), nullptr);
+			xas_next(&xas);
+		}
+		xas_unlock(&xas);
+	} while (xas_nomem(&xas, GFP_KERNEL));
+	EXPECT_EQ(xas_error(&xas), 0);
+}
+
+// check_create_range_4 (order 0): the range holds an entry already.
+void check_create_range_4(xarray *xa, unsigned long index)
+{
+	XA_STATE_ORDER(xas, xa, index, 0);
+
+	xa_store_index(xa, index, GFP_KERNEL);
+	do {
+		xas_lock(&xas);
+		xas_create_range(&xas);
+		if (!xas_error(&xas)) {
+			EXPECT_EQ(xas_store(&xas, xa_mk_index(index)), xa_mk_index(index));
+			xas_next(&xas);
+		}
+		xas_unlock(&xas);
+	} while (xas_nomem(&xas, GFP_KERNEL));
+	EXPECT_EQ(xas_error(&xas), 0);
+	xa_erase_index(xa, index);
+	EXPECT_TRUE(xa_empty(xa));
+}
+} // namespace
+
+// check_create_range (order 0: _1, _2, _3, _4, _5)
+TEST_F(Xarray, CreateRangeMakesRoomForTheStore)
+{
+	for (unsigned long index : {0UL, 1UL, 2UL, 3UL, 1UL << 24}) {
+		SCOPED_TRACE(index);
+		xa_store_many_order(&xa, index); // _1
+		xa_erase_index(&xa, index);
+		EXPECT_TRUE(xa_empty(&xa));
+	}
+	xa_store_many_order(&xa, 0); // _2, nr = 1
+	xa_erase_index(&xa, 0);
+	EXPECT_TRUE(xa_empty(&xa));
+	for (unsigned long index : {0UL, 1UL, 2UL, 3UL, 1UL << 24, 4UL, (1UL << 24) + 1})
+		check_create_range_4(&xa, index);
+
+	/* _3: an xa_state in error stays so */
+	XA_STATE(err, nullptr, 0);
+	xas_set_err(&err, -EEXIST);
+	xas_create_range(&err);
+	EXPECT_EQ(xas_error(&err), -EEXIST);
+
+	/* _5: creating a range that exists again and again allocates nothing */
+	for (unsigned long index : {0UL, 1UL}) {
+		XA_STATE_ORDER(xas, &xa, index, 0);
+		xa_store_index(&xa, index, GFP_KERNEL);
+		std::size_t before = alloc_stats_get().total_allocs;
+		for (unsigned i = 0; i < 10; i++) {
+			do {
+				xas_lock(&xas);
+				xas_create_range(&xas);
+				xas_unlock(&xas);
+			} while (xas_nomem(&xas, GFP_KERNEL));
+		}
+		EXPECT_EQ(alloc_stats_get().total_allocs, before);
+		xa_destroy(&xa);
+	}
+
+	/* Beyond the kernel: the slots are there, so the store cannot fail */
+	XA_STATE(xas, &xa, 1UL << 30);
+	xas_create_range(&xas);
+	ASSERT_EQ(xas_error(&xas), 0);
+	EXPECT_EQ(live_nodes(), 6u);
+	fail_nth_set(1);
+	EXPECT_EQ(xas_store(&xas, xa_mk_value(7)), nullptr);
+	EXPECT_FALSE(fail_nth_fired());
+	fail_nth_set(0);
+	EXPECT_EQ(xa_load(&xa, 1UL << 30), xa_mk_value(7));
+}
+
+namespace {
+// check_align_1
+void check_align_1(xarray *xa, char *name)
+{
+	std::uint32_t id;
+	unsigned long index;
+	void *entry;
+
+	for (std::uint32_t i = 0; i < 8; i++) {
+		ASSERT_EQ(xa_alloc(xa, &id, name + i, xa_limit_32b, GFP_KERNEL), 0);
+		EXPECT_EQ(id, i);
+	}
+	unsigned long n = 0;
+	xa_for_each(xa, index, entry) {
+		EXPECT_FALSE(xa_is_err(entry));
+		EXPECT_EQ(entry, name + index); // beyond the kernel: the right one
+		n++;
+	}
+	EXPECT_EQ(n, 8u);
+	/* Beyond the kernel: every walk stops at the leaf */
+	XA_STATE(xas, xa, 0);
+	n = 0;
+	xas_for_each(&xas, entry, ULONG_MAX) {
+		EXPECT_EQ(entry, name + xas.xa_index);
+		n++;
+	}
+	EXPECT_EQ(n, 8u);
+	for (unsigned long i = 0; i < 8; i++) {
+		EXPECT_EQ(xa_load(xa, i), name + i);
+		xa_set_mark(xa, i, XA_MARK_1);
+		EXPECT_TRUE(xa_get_mark(xa, i, XA_MARK_1));
+	}
+	xas_set(&xas, 0);
+	n = 0;
+	xas_for_each_marked(&xas, entry, ULONG_MAX, XA_MARK_1) {
+		EXPECT_EQ(entry, name + xas.xa_index);
+		n++;
+	}
+	EXPECT_EQ(n, 8u);
+	for (unsigned long i = 1; i < 8; i++) // leaves 0 alone in the leaf root
+		EXPECT_EQ(xa_erase(xa, i), name + i);
+	EXPECT_EQ(xa_load(xa, 0), name);
+	EXPECT_TRUE(tree_ok(xa));
+	xa_destroy(xa);
+}
+
+// check_align_2: "We should always be able to store without allocating
+// memory after reserving a slot."
+void check_align_2(xarray *xa, char *name)
+{
+	EXPECT_TRUE(xa_empty(xa));
+	for (int i = 0; i < 8; i++) {
+		EXPECT_EQ(xa_store(xa, 0, name + i, GFP_KERNEL), nullptr);
+		EXPECT_EQ(xa_load(xa, 0), name + i);
+		xa_erase(xa, 0);
+	}
+	for (int i = 0; i < 8; i++) {
+		EXPECT_EQ(xa_reserve(xa, 0, GFP_KERNEL), 0);
+		fail_nth_set(1); // beyond the kernel: prove that nothing is allocated
+		EXPECT_EQ(xa_store(xa, 0, name + i, 0), nullptr);
+		EXPECT_FALSE(fail_nth_fired());
+		fail_nth_set(0);
+		xa_erase(xa, 0);
+	}
+	EXPECT_TRUE(xa_empty(xa));
+}
+} // namespace
+
+// check_align: pointers of every alignment, including 2 mod 4, which look
+// like internal entries (nodes) and so never live in the head
+TEST_F(Xarray, StoresPointersOfEveryAlignment)
+{
+	alignas(8) char name[] = "Motorola 68000";
+	xa_init_flags(&xa, XA_FLAGS_ALLOC);
+	for (int k = 0; k < 4; k++)
+		check_align_1(&xa, name + k);
+	xa_init(&xa);
+	check_align_2(&xa, name);
+	xa_init_flags(&xa, XA_FLAGS_ALLOC);
+	check_align_2(&xa, name);
+}
+
+namespace {
+// The kernel's test_update_node() keeps its "shadow nodes" on
+// node->private_list; here that word is node->occupied, so a set.
+std::set<xa_node *> shadow_nodes;
+
+void test_update_node(xa_node *node)
+{
+	if (node->count && node->count == node->nr_values)
+		shadow_nodes.insert(node);
+	else
+		shadow_nodes.erase(node);
+}
+
+void shadow_remove(xarray *xa)
+{
+	xa_lock(xa);
+	while (!shadow_nodes.empty()) {
+		xa_node *node = *shadow_nodes.begin();
+		EXPECT_EQ(node->array, xa);
+		shadow_nodes.erase(shadow_nodes.begin());
+		xa_delete_node(node, test_update_node);
+	}
+	xa_unlock(xa);
+}
+} // namespace
+
+// check_workingset: the update callback sees nodes of only values come and
+// go, and xa_delete_node() removes them
+TEST_F(Xarray, UpdateCallbackTracksNodesOfOnlyValues)
+{
+	for (unsigned long index : {0UL, 64UL, 4096UL}) {
+		SCOPED_TRACE(index);
+		XA_STATE(xas, &xa, index);
+		xas_set_update(&xas, test_update_node);
+
+		do {
+			xas_lock(&xas);
+			xas_store(&xas, xa_mk_value(0));
+			xas_next(&xas);
+			xas_store(&xas, xa_mk_value(1));
+			xas_unlock(&xas);
+		} while (xas_nomem(&xas, GFP_KERNEL));
+		EXPECT_FALSE(shadow_nodes.empty());
+
+		xas_lock(&xas);
+		xas_next(&xas);
+		xas_store(&xas, &xas);
+		EXPECT_TRUE(shadow_nodes.empty());
+		xas_store(&xas, xa_mk_value(2));
+		xas_unlock(&xas);
+		EXPECT_EQ(shadow_nodes.size(), 1u);
+
+		shadow_remove(&xa);
+		EXPECT_TRUE(shadow_nodes.empty());
+		EXPECT_TRUE(xa_empty(&xa));
+		EXPECT_EQ(live_nodes(), 0u);
+	}
+}
+
 /* ---------------------------------------------------------------------- */
 /* Beyond test_xarray.c                                                   */
+
+// Marked searches that start mid-node and cross node boundaries, against a
+// brute-force answer, for every search form.
+TEST_F(Xarray, MarkedFindCrossesNodeBoundariesFromAnyStart)
+{
+	const std::vector<unsigned long> present = {1, 62, 63, 64, 65, 127, 128, 4095, 4096, 4097,
+						    (1UL << 20) - 1, 1UL << 20, ULONG_MAX - 1, ULONG_MAX};
+	std::map<unsigned long, unsigned> marks; // index -> mark bits
+	for (std::size_t i = 0; i < present.size(); i++) {
+		xa_store_index(&xa, present[i], GFP_KERNEL);
+		unsigned m = (i % 3 == 0 ? 1u : 0u) | (i % 4 == 1 ? 2u : 0u) | (i % 5 == 2 ? 4u : 0u);
+		marks[present[i]] = m;
+		for (xa_mark_t mk = 0; mk < XA_MAX_MARKS; mk++)
+			if (m & (1u << mk))
+				xa_set_mark(&xa, present[i], mk);
+	}
+	auto expect = [&](unsigned long from, unsigned long max, xa_mark_t f) -> std::optional<unsigned long> {
+		for (auto it = marks.lower_bound(from); it != marks.end() && it->first <= max; ++it)
+			if (f == XA_PRESENT || (it->second & (1u << f)))
+				return it->first;
+		return std::nullopt;
+	};
+	std::vector<unsigned long> starts = {0, 2, 31, 200, 1000, 4000, 5000, 1UL << 19, (1UL << 20) + 1, 1UL << 40};
+	for (unsigned long p : present)
+		for (long d = -2; d <= 2; d++)
+			starts.push_back(p + static_cast<unsigned long>(d));
+	unsigned checks = 0;
+	for (unsigned long s0 : starts) {
+		for (unsigned long max : {ULONG_MAX, s0 + 1, s0 + 64, s0 | 63, s0 | 4095}) {
+			for (xa_mark_t f : {XA_PRESENT, XA_MARK_0, XA_MARK_1, XA_MARK_2}) {
+				SCOPED_TRACE(::testing::Message() << "start " << s0 << " max " << max << " filter " << f);
+				unsigned long index = s0;
+				void *entry = xa_find(&xa, &index, max, f);
+				std::optional<unsigned long> want = expect(s0, max, f);
+				EXPECT_EQ(entry, want ? xa_mk_index(*want) : nullptr);
+				if (want)
+					{ EXPECT_EQ(index, *want); }
+				index = s0;
+				entry = xa_find_after(&xa, &index, max, f);
+				want = s0 == ULONG_MAX ? std::nullopt : expect(s0 + 1, max, f);
+				EXPECT_EQ(entry, want ? xa_mk_index(*want) : nullptr);
+				if (want)
+					{ EXPECT_EQ(index, *want); }
+				if (f != XA_PRESENT && s0 <= max) { // the walk from s0 sees every marked entry
+					XA_STATE(xas, &xa, s0);
+					std::vector<unsigned long> got, exp;
+					xas_for_each_marked(&xas, entry, max, f)
+						got.push_back(xas.xa_index);
+					for (auto it = marks.lower_bound(s0); it != marks.end() && it->first <= max; ++it)
+						if (it->second & (1u << f))
+							exp.push_back(it->first);
+					EXPECT_EQ(got, exp);
+				}
+				checks++;
+			}
+		}
+	}
+	EXPECT_GT(checks, 1000u);
+}
+
+// A mark left on a NULL slot (xas_set_mark() on an empty slot: only the
+// advanced API can) does not end a marked search: the entry after it is
+// found, as the kernel's xas_find_marked() skips such slots.
+TEST_F(Xarray, MarkedNullSlotDoesNotHideLaterEntries)
+{
+	xa_store_index(&xa, 5, GFP_KERNEL);
+	xa_store_index(&xa, 70, GFP_KERNEL);
+	xa_set_mark(&xa, 70, XA_MARK_1);
+	XA_STATE(xas, &xa, 6);
+	EXPECT_EQ(xas_load(&xas), nullptr);
+	xas_set_mark(&xas, XA_MARK_1); // slot 6 is NULL
+	unsigned long index = 0;
+	EXPECT_EQ(xa_find(&xa, &index, ULONG_MAX, XA_MARK_1), xa_mk_index(70));
+	EXPECT_EQ(index, 70u);
+	index = 5;
+	EXPECT_EQ(xa_find_after(&xa, &index, ULONG_MAX, XA_MARK_1), xa_mk_index(70));
+	xas_clear_mark(&xas, XA_MARK_1);
+}
+
+// xa_extract() copies what xa_find() would visit, up to n.
+TEST_F(Xarray, ExtractCopiesMatchingEntriesInOrder)
+{
+	for (unsigned long i : {3UL, 63UL, 64UL, 4096UL, ULONG_MAX})
+		xa_store_index(&xa, i, GFP_KERNEL);
+	ASSERT_EQ(xa_reserve(&xa, 10, GFP_KERNEL), 0);
+	xa_set_mark(&xa, 64, XA_MARK_2);
+	xa_set_mark(&xa, ULONG_MAX, XA_MARK_2);
+	void *dst[8] = {};
+	EXPECT_EQ(xa_extract(&xa, dst, 0, ULONG_MAX, 8, XA_PRESENT), 5u);
+	EXPECT_EQ(dst[0], xa_mk_index(3));
+	EXPECT_EQ(dst[4], xa_mk_index(ULONG_MAX));
+	EXPECT_EQ(xa_extract(&xa, dst, 4, 4096, 2, XA_PRESENT), 2u);
+	EXPECT_EQ(dst[0], xa_mk_index(63));
+	EXPECT_EQ(dst[1], xa_mk_index(64));
+	EXPECT_EQ(xa_extract(&xa, dst, 0, ULONG_MAX, 8, XA_MARK_2), 2u);
+	EXPECT_EQ(dst[1], xa_mk_index(ULONG_MAX));
+	EXPECT_EQ(xa_extract(&xa, dst, 0, ULONG_MAX, 0, XA_PRESENT), 0u);
+}
+
+// The node cache: a node freed into it is reused, and fail_nth still fails
+// a node allocation that the cache would have served.
+TEST_F(Xarray, NodeCacheIsReusedAndStillInjectable)
+{
+	for (unsigned long i = 0; i < 4096; i += 64)
+		xa_store_index(&xa, i, GFP_KERNEL);
+	xa_destroy(&xa); // 65 nodes into the cache
+	EXPECT_EQ(live_nodes(), 0u);
+	fail_nth_set(1);
+	EXPECT_EQ(xa_err(xa_store_index(&xa, 1UL << 40, GFP_KERNEL)), -ENOMEM);
+	EXPECT_TRUE(fail_nth_fired());
+	EXPECT_TRUE(xa_empty(&xa));
+	fail_nth_set(3); // the third of the 7 nodes
+	EXPECT_EQ(xa_err(xa_store_index(&xa, 1UL << 40, GFP_KERNEL)), -ENOMEM);
+	EXPECT_TRUE(xa_empty(&xa));
+	EXPECT_EQ(live_nodes(), 0u);
+	fail_nth_set(0);
+	EXPECT_EQ(xa_store_index(&xa, 1UL << 40, GFP_KERNEL), nullptr);
+	EXPECT_EQ(live_nodes(), 7u);
+}
+
 
 TEST_F(Xarray, BoundaryIndicesRoundTrip)
 {
@@ -1073,6 +1670,9 @@ namespace {
 enum class Op { Store, Erase, Insert, Cmpxchg, Reserve, Release, Alloc, Find, FindAfter,
 		SetMark, ClearMark, GetMark, Load };
 
+// Where the indices of a differential run come from.
+enum class IndexPattern { mixed, dense, random20, boundary };
+
 struct Ref {
 	void *entry; // XA_ZERO_ENTRY for a reserved index
 	unsigned marks;
@@ -1101,10 +1701,12 @@ struct Step {
 	xa_limit limit;
 };
 
-// Model of one xarray (plain, ALLOC or ALLOC1) in a std::map.
+// Model of one xarray (plain, ALLOC or ALLOC1) in a std::map, with one
+// std::set of indices per mark so that a marked search is a lower_bound().
 struct Model {
 	gfp_t flags;
 	std::map<unsigned long, Ref> map;
+	std::set<unsigned long> marked[XA_MAX_MARKS] = {};
 
 	bool alloc() const { return flags & XA_FLAGS_TRACK_FREE; }
 	void *get(unsigned long index) const
@@ -1113,10 +1715,20 @@ struct Model {
 		return it == map.end() ? nullptr : it->second.entry;
 	}
 	static void *user(void *entry) { return xa_is_zero(entry) ? nullptr : entry; }
+	void erase_at(unsigned long index)
+	{
+		auto it = map.find(index);
+		if (it == map.end())
+			return;
+		for (xa_mark_t m = 0; m < XA_MAX_MARKS; m++)
+			if (it->second.marks & (1u << m))
+				marked[m].erase(index);
+		map.erase(it);
+	}
 	void put(unsigned long index, void *entry)
 	{
 		if (!entry) {
-			map.erase(index);
+			erase_at(index);
 			return;
 		}
 		auto [it, fresh] = map.try_emplace(index, Ref{entry, 0});
@@ -1133,10 +1745,20 @@ struct Model {
 				return r;
 			from++;
 		}
+		if (filter < XA_MAX_MARKS) {
+			const auto &set = marked[filter];
+			for (auto it = set.lower_bound(from); it != set.end() && *it <= max; ++it) {
+				void *entry = map.at(*it).entry;
+				if (xa_is_zero(entry))
+					continue;
+				r.ptr = entry;
+				r.index = *it;
+				return r;
+			}
+			return r;
+		}
 		for (auto it = map.lower_bound(from); it != map.end() && it->first <= max; ++it) {
 			if (xa_is_zero(it->second.entry))
-				continue;
-			if (filter < XA_MAX_MARKS && !(it->second.marks & (1u << filter)))
 				continue;
 			r.ptr = it->second.entry;
 			r.index = it->first;
@@ -1156,7 +1778,7 @@ struct Model {
 			break;
 		case Op::Erase:
 			r.ptr = user(cur);
-			map.erase(s.index);
+			erase_at(s.index);
 			break;
 		case Op::Insert:
 			if (cur)
@@ -1175,7 +1797,7 @@ struct Model {
 			break;
 		case Op::Release:
 			if (xa_is_zero(cur))
-				map.erase(s.index);
+				erase_at(s.index);
 			break;
 		case Op::Alloc: {
 			if (!alloc()) {
@@ -1203,12 +1825,16 @@ struct Model {
 			r = find(s.index, s.max, s.mark, s.op == Op::FindAfter);
 			break;
 		case Op::SetMark:
-			if (cur)
+			if (cur) {
 				map[s.index].marks |= 1u << s.mark;
+				marked[s.mark].insert(s.index);
+			}
 			break;
 		case Op::ClearMark:
-			if (cur)
+			if (cur) {
 				map[s.index].marks &= ~(1u << s.mark);
+				marked[s.mark].erase(s.index);
+			}
 			break;
 		case Op::GetMark: {
 			auto it = map.find(s.index);
@@ -1314,12 +1940,50 @@ struct Gen {
 	std::uint64_t ptrs[64] = {};    // real, aligned pointers to store
 
 	std::size_t cap;                // erase instead of store above this size
+	IndexPattern pattern;
 
-	explicit Gen(std::uint64_t seed, std::size_t cap_ = 3000) : rng(seed), cap(cap_) {}
+	explicit Gen(std::uint64_t seed, std::size_t cap_ = 3000, IndexPattern p = IndexPattern::mixed)
+		: rng(seed), cap(cap_), pattern(p) {}
 	unsigned long below(unsigned long n) { return std::uniform_int_distribution<unsigned long>(0, n - 1)(rng); }
+
+	// An index next to a node boundary: a multiple of 2^k (k = 6, 12, 18,
+	// ... or any k), or one of the edges, give or take 3.
+	unsigned long boundary_index()
+	{
+		static constexpr unsigned long edge[] = {0, 63, 64, 4095, 4096, (1UL << 20) - 1, 1UL << 20,
+							 ULONG_MAX - 1, ULONG_MAX};
+		unsigned long base;
+		switch (below(4)) {
+		case 0:
+			base = edge[below(std::size(edge))];
+			break;
+		case 1:
+			base = (below(64) + 1) << (6 * (1 + below(3)));
+			break;
+		case 2:
+			base = 1UL << below(64);
+			break;
+		default:
+			base = below(1UL << 20) & ~63UL;
+			break;
+		}
+		return base + below(7) - 3;
+	}
 
 	unsigned long index()
 	{
+		if (pattern != IndexPattern::mixed && !hot.empty() && below(3) == 0)
+			return hot[below(hot.size())];
+		switch (pattern) {
+		case IndexPattern::dense:
+			return below(2048);
+		case IndexPattern::random20:
+			return below(1UL << 20);
+		case IndexPattern::boundary:
+			return boundary_index();
+		case IndexPattern::mixed:
+			break;
+		}
 		switch (below(16)) {
 		case 0:
 			return below(4);
@@ -1411,34 +2075,90 @@ struct Gen {
 
 } // namespace
 
-// Seeded: the same 1.05e6 operations every run.
-TEST_F(Xarray, DifferentialAgainstStdMapMillionOps)
+namespace {
+
+// Mark 0 of an allocating array is XA_FREE_MARK, which the model does not track.
+xa_mark_t m_first_mark(const Model &m)
 {
-	constexpr unsigned kOpsPerFlavour = 350000;
-	constexpr unsigned kCompareEvery = 10000;
+	return m.alloc() ? XA_MARK_1 : XA_MARK_0;
+}
+
+// Every search form (xa_find and xa_find_after, with XA_PRESENT and with
+// each mark) from every start in a sample that holds node boundaries around
+// present entries and the fixed edges, to ULONG_MAX and to a near max.
+::testing::AssertionResult same_searches(xarray *xa, const Model &m, Gen &gen)
+{
+	static constexpr unsigned long edges[] = {0, 1, 62, 63, 64, 65, 4095, 4096, 4097, (1UL << 20) - 1,
+						  1UL << 20, ULONG_MAX - 1, ULONG_MAX};
+	std::vector<unsigned long> starts(std::begin(edges), std::end(edges));
+	for (unsigned k = 0; k < 6 && !m.map.empty(); k++) {
+		auto it = m.map.lower_bound(gen.rng());
+		if (it == m.map.end())
+			it = m.map.begin();
+		unsigned long p = it->first;
+		for (unsigned long x : {p, p - 1, p + 1, p & ~63UL, p | 63UL, (p | 63UL) + 1, p & ~4095UL,
+					(p | 4095UL) + 1})
+			starts.push_back(x);
+	}
+	std::vector<xa_mark_t> filters = {XA_PRESENT, XA_MARK_1, XA_MARK_2};
+	if (!m.alloc())
+		filters.push_back(XA_MARK_0); // XA_FREE_MARK in an allocating array
+	for (unsigned long from : starts) {
+		for (unsigned long max : {ULONG_MAX, from | 63UL, from + 4096}) {
+			for (xa_mark_t f : filters) {
+				for (bool after : {false, true}) {
+					Step st{};
+					st.op = after ? Op::FindAfter : Op::Find;
+					st.index = from;
+					st.max = max;
+					st.mark = f;
+					Result want = m.find(from, max, f, after);
+					Result got = apply_xa(xa, st);
+					if (!(got == want))
+						return ::testing::AssertionFailure()
+						       << (after ? "xa_find_after" : "xa_find") << " from " << from
+						       << " max " << max << " filter " << f << ": got " << got
+						       << ", model " << want;
+				}
+			}
+		}
+	}
+	return ::testing::AssertionSuccess();
+}
+
+// @ops operations, split over a plain, an ALLOC and an ALLOC1 array, with
+// indices from @pattern; the whole table and every search form are compared
+// every @compare_every operations.
+void run_differential(xarray *xa, IndexPattern pattern, unsigned long ops, unsigned compare_every,
+		      std::size_t base_live_allocs)
+{
 	const gfp_t flavours[] = {0, XA_FLAGS_ALLOC, XA_FLAGS_ALLOC1};
 	unsigned long total = 0;
 
 	for (gfp_t flags : flavours) {
-		SCOPED_TRACE(flags);
-		Gen gen(0x5eed0000 + flags);
+		SCOPED_TRACE(::testing::Message() << "flags " << flags << " pattern " << static_cast<int>(pattern));
+		Gen gen(0x5eed0000 + flags + (static_cast<unsigned>(pattern) << 8), 3000, pattern);
 		Model model{flags, {}};
-		xa_init_flags(&xa, flags);
-		for (unsigned n = 0; n < kOpsPerFlavour; n++) {
+		xa_init_flags(xa, flags);
+		for (unsigned long n = 0; n < ops / 3 + (flags == 0 ? ops % 3 : 0); n++) {
 			Step s = gen.step(model, flags & XA_FLAGS_ZERO_BUSY);
 			Result want = model.apply(s);
-			Result got = apply_xa(&xa, s);
-			ASSERT_EQ(got, want) << "op " << static_cast<int>(s.op) << " #" << n << " index " << s.index;
-			if (n % kCompareEvery == 0)
-				{ ASSERT_TRUE(same_table(&xa, model)) << "after op #" << n; }
+			Result got = apply_xa(xa, s);
+			ASSERT_EQ(got, want) << "op " << static_cast<int>(s.op) << " #" << n << " index " << s.index
+					     << " mark " << s.mark << " max " << s.max;
+			if (n % compare_every == 0) {
+				ASSERT_TRUE(same_table(xa, model)) << "after op #" << n;
+				ASSERT_TRUE(same_searches(xa, model, gen)) << "after op #" << n;
+			}
 			total++;
 		}
-		ASSERT_TRUE(same_table(&xa, model));
+		ASSERT_TRUE(same_table(xa, model));
+		ASSERT_TRUE(same_searches(xa, model, gen));
 		/* xa_for_each agrees with the model's non-reserved entries */
 		unsigned long index;
 		void *entry;
 		std::size_t present = 0;
-		xa_for_each(&xa, index, entry) {
+		xa_for_each(xa, index, entry) {
 			ASSERT_EQ(entry, model.get(index));
 			present++;
 		}
@@ -1446,10 +2166,45 @@ TEST_F(Xarray, DifferentialAgainstStdMapMillionOps)
 		for (auto &[i, ref] : model.map)
 			want_present += !xa_is_zero(ref.entry);
 		EXPECT_EQ(present, want_present);
-		xa_destroy(&xa);
-		EXPECT_EQ(live_nodes(), 0u);
+		/* ... and so does every marked walk */
+		for (xa_mark_t mk = m_first_mark(model); mk < XA_MAX_MARKS; mk++) {
+			std::vector<unsigned long> got, exp;
+			xa_for_each_marked(xa, index, entry, mk)
+				got.push_back(index);
+			for (unsigned long i : model.marked[mk])
+				if (!xa_is_zero(model.map.at(i).entry))
+					exp.push_back(i);
+			ASSERT_EQ(got, exp) << "mark " << mk;
+		}
+		xa_destroy(xa);
+		EXPECT_EQ(alloc_stats_get().live_allocs, base_live_allocs);
 	}
-	EXPECT_GE(total, 1000000u);
+	EXPECT_EQ(total, ops);
+}
+
+} // namespace
+
+// Seeded: the same 1.05e6 operations every run, indices of every kind.
+TEST_F(Xarray, DifferentialAgainstStdMapMillionOps)
+{
+	run_differential(&xa, IndexPattern::mixed, 1050000, 10000, base_.live_allocs);
+}
+
+// Marks and every search form over each index pattern: dense, random
+// 20-bit, node boundaries (63/64, 4095/4096, 2^20-1, ULONG_MAX, 2^k).
+// 10^5 operations per pattern here; 10^6 in the DISABLED_ variant below,
+// which tests/CMakeLists.txt runs as xarray.differential_million (label
+// "slow": minutes under ASan).
+TEST_F(Xarray, DifferentialWithMarksPerIndexPattern)
+{
+	for (IndexPattern p : {IndexPattern::dense, IndexPattern::random20, IndexPattern::boundary})
+		run_differential(&xa, p, 100000, 1000, base_.live_allocs);
+}
+
+TEST_F(Xarray, DISABLED_DifferentialWithMarksMillionOpsPerPattern)
+{
+	for (IndexPattern p : {IndexPattern::dense, IndexPattern::random20, IndexPattern::boundary})
+		run_differential(&xa, p, 1000000, 2000, base_.live_allocs);
 }
 
 // fail_nth at every allocation of every operation of a random sequence:

@@ -42,6 +42,49 @@ struct alloc_stats {
 void lu_kfree(void *p, std::size_t size) noexcept;
 
 /**
+ * struct lu_kmem_cache - A cache of same-size objects, as the kernel's slab.
+ *
+ * Objects freed with lu_kmem_cache_free() stay on the cache's free list and
+ * are handed out again by lu_kmem_cache_zalloc() before the system allocator
+ * is called, as kmem_cache_alloc() reuses a slab's free objects.  Accounting
+ * and fault injection are those of lu_kzalloc(): an object counts as live
+ * from zalloc to free (cached objects do not), and every zalloc, cached or
+ * not, is one allocation that fail_nth_set() can fail (the kernel's failslab
+ * also fails kmem_cache_alloc() before it looks at the free list).
+ * Under AddressSanitizer cached objects are poisoned, so a use after free
+ * is still reported.  A cache belongs to one thread, like the counters.
+ */
+struct lu_kmem_cache {
+	std::size_t size;     /**< object size in bytes (at least a pointer) */
+	void *free_list;      /**< freed objects, linked through their first word */
+	std::size_t nr_free;  /**< objects on @p free_list */
+};
+
+/**
+ * @brief Allocate a zeroed object from @p cache, or fail as injected.
+ * @param cache The cache (its size fixes the object size).
+ * @context Any context; the calling thread's cache. Never throws.
+ * @return the object (zeroed, as kmem_cache_zalloc()), or nullptr if
+ * fail_nth chose this allocation or the system is out of memory.
+ */
+[[nodiscard]] void *lu_kmem_cache_zalloc(lu_kmem_cache *cache) noexcept;
+
+/**
+ * @brief Return an object to @p cache (kmem_cache_free()).
+ * @param cache The cache it came from.
+ * @param p Object from lu_kmem_cache_zalloc(), or nullptr.
+ * @context Any context; the calling thread's cache.
+ */
+void lu_kmem_cache_free(lu_kmem_cache *cache, void *p) noexcept;
+
+/**
+ * @brief Give every cached object back to the system (kmem_cache_shrink()).
+ * @param cache The cache.
+ * @context Any context; the calling thread's cache.
+ */
+void lu_kmem_cache_shrink(lu_kmem_cache *cache) noexcept;
+
+/**
  * @brief Arm fault injection: the @p nth allocation from now fails (1-based).
  * @param nth 0 disarms.
  * @context Per thread. The injection fires once and disarms, as fail-nth does.

@@ -27,22 +27,39 @@
  * API on a struct xa_state cursor; everything after "Advanced API" below).
  *
  * Locking: this is a single-threaded userspace port.  xa_lock() and
- * friends are no-ops and there is no RCU; "Context:" paragraphs keep the
- * kernel's wording so callers know what the kernel would require, but
- * serialising access is entirely the caller's business.  Nodes are freed
- * at once rather than after an RCU grace period.
+ * friends take no lock; "Context:" paragraphs keep the kernel's wording so
+ * callers know what the kernel would require, but serialising access is
+ * entirely the caller's business.
  *
- * Not built (as with CONFIG_XARRAY_MULTI=n): multi-index entries
- * (xa_store_range(), XA_STATE_ORDER, xas_set_order(), xa_get_order()).
+ * RCU: a node freed by an erase stays readable until the end of the
+ * read-side section in which it was freed, as the kernel's call_rcu() in
+ * xa_node_free() guarantees: a walker that started before the erase reads
+ * XA_RETRY_ENTRY (or NULL) there and restarts (xas_retry()).  A read-side
+ * section is rcu_read_lock() .. rcu_read_unlock(), or a held xa_lock (a
+ * spinlock is one in the kernel too).  Outside any section a node is freed
+ * at once.  Sections are per thread.
  *
- * Memory: every node comes from lu_kzalloc() (lu/impl/alloc.h), so it is
- * counted and its allocation can be failed with fail_nth_set().  As in the
- * kernel's userspace test harness (tools/testing/radix-tree), the
- * GFP_NOWAIT try that xas_alloc() makes under the lock always fails, so
- * each node is allocated by xas_nomem() and is exactly one lu_kzalloc():
- * an injected failure of it makes the call return -ENOMEM.  The @p gfp
- * argument is otherwise not interpreted (GFP_NOWAIT allocations succeed,
- * as they almost always do in the kernel).
+ * Not built (as with CONFIG_XARRAY_MULTI=n): multi-index entries.  So
+ * xa_store_range(), xas_split(), xas_split_alloc() and xas_try_split() do
+ * not exist; XA_STATE_ORDER() and xas_set_order() accept order 0 only (and
+ * abort otherwise); xa_get_order() and xas_get_order() return 0, as the
+ * kernel's !CONFIG_XARRAY_MULTI stubs do.  Supported for single-index
+ * entries: xas_create_range(), xas_find_conflict(), xa_extract(),
+ * xa_delete_node() and the update callback (xas_set_update()).
+ *
+ * Memory: every node comes from a node cache (lu_kmem_cache_zalloc(),
+ * lu/impl/alloc.h), as the kernel's radix_tree_node_cachep slab: freed
+ * nodes are reused, and every allocation is counted and can be failed with
+ * fail_nth_set().  xas_alloc() allocates where the node is needed (the
+ * kernel's GFP_NOWAIT try under the lock; with no lock to drop it is also
+ * the blocking attempt), so each node is exactly one allocation, and an
+ * injected failure of it makes the call return -ENOMEM (xas_nomem() does
+ * not retry an attempt that just failed).  The @p gfp argument is not
+ * interpreted.
+ *
+ * Pointers that are 2 mod 4 (check_align; m68k's statics) may be stored,
+ * but not at the head: xas_store() puts them in a leaf node, and every walk
+ * stops at a leaf (shift 0) even if the entry there looks like a node.
  *
  * Deviation from the kernel, in one line: a normal-API call that fails with
  * -ENOMEM frees the empty nodes it created on the way (the kernel leaves
@@ -541,46 +558,64 @@ inline bool xa_marked(const xarray *xa, xa_mark_t mark) noexcept
 }
 
 /*
- * Locking: no-ops in this single-threaded port (see the file comment).  The
- * kernel's are macros around spin_lock() and friends on xa->xa_lock.
+ * Locking: no lock is taken in this single-threaded port (see the file
+ * comment), but a held xa_lock is an RCU read-side section, as a spinlock
+ * is in the kernel: nodes freed under it stay readable until the unlock.
  */
 
 /**
- * @brief Take the xa_lock (a no-op here).
+ * @brief Begin an RCU read-side section (per thread; may nest).
+ *
+ * Nodes freed until the matching outermost rcu_read_unlock() stay readable,
+ * so that a walk that started before an erase can finish or retry.
+ *
+ * @context Any context.
+ */
+void rcu_read_lock() noexcept;
+/**
+ * @brief End an RCU read-side section; the outermost end frees the nodes
+ * erased inside it (the end of the grace period).
+ * @context The calling thread is in a section (rcu_read_lock() or a held
+ * xa_lock); XA_BUG_ON otherwise.
+ */
+void rcu_read_unlock() noexcept;
+
+/**
+ * @brief Take the xa_lock (here: an RCU read-side section, no lock).
  * @param xa XArray.
  * @context Process or softirq context in the kernel (spin_lock()).
  */
-inline void xa_lock([[maybe_unused]] xarray *xa) noexcept {}
+inline void xa_lock([[maybe_unused]] xarray *xa) noexcept { rcu_read_lock(); }
 /**
- * @brief Release the xa_lock (a no-op here).
+ * @brief Release the xa_lock (ends the section xa_lock() began).
  * @param xa XArray.
  * @context The caller holds the xa_lock.
  */
-inline void xa_unlock([[maybe_unused]] xarray *xa) noexcept {}
+inline void xa_unlock([[maybe_unused]] xarray *xa) noexcept { rcu_read_unlock(); }
 /**
- * @brief Take the xa_lock, disabling interrupts (a no-op here).
+ * @brief Take the xa_lock, disabling interrupts (as xa_lock() here).
  * @param xa XArray.
  * @context Process context in the kernel (spin_lock_irq()).
  */
-inline void xa_lock_irq([[maybe_unused]] xarray *xa) noexcept {}
+inline void xa_lock_irq(xarray *xa) noexcept { xa_lock(xa); }
 /**
- * @brief Release the xa_lock, enabling interrupts (a no-op here).
+ * @brief Release the xa_lock, enabling interrupts (as xa_unlock() here).
  * @param xa XArray.
  * @context The caller holds the xa_lock, taken with xa_lock_irq().
  */
-inline void xa_unlock_irq([[maybe_unused]] xarray *xa) noexcept {}
+inline void xa_unlock_irq(xarray *xa) noexcept { xa_unlock(xa); }
 /**
- * @brief Take the xa_lock, disabling softirqs (a no-op here).
+ * @brief Take the xa_lock, disabling softirqs (as xa_lock() here).
  * @param xa XArray.
  * @context Process context in the kernel (spin_lock_bh()).
  */
-inline void xa_lock_bh([[maybe_unused]] xarray *xa) noexcept {}
+inline void xa_lock_bh(xarray *xa) noexcept { xa_lock(xa); }
 /**
- * @brief Release the xa_lock, enabling softirqs (a no-op here).
+ * @brief Release the xa_lock, enabling softirqs (as xa_unlock() here).
  * @param xa XArray.
  * @context The caller holds the xa_lock, taken with xa_lock_bh().
  */
-inline void xa_unlock_bh([[maybe_unused]] xarray *xa) noexcept {}
+inline void xa_unlock_bh(xarray *xa) noexcept { xa_unlock(xa); }
 
 /* ------------------------------------------------------------------------ */
 /* Debugging                                                                */
@@ -675,8 +710,8 @@ inline bool xa_empty(const xarray *xa) noexcept
  * is reserved (a zero entry).
  *
  * Inline fast path of lib/xarray.c: xa_load() = xas_start() + xas_descend()
- * until a non-node entry; retry entries cannot be seen without concurrent
- * writers, so there is no retry loop.
+ * until a non-node entry or a leaf; retry entries cannot be seen without
+ * concurrent writers, so there is no retry loop.
  */
 inline void *xa_load(xarray *xa, unsigned long index) noexcept
 {
@@ -689,7 +724,7 @@ inline void *xa_load(xarray *xa, unsigned long index) noexcept
 			return nullptr;
 		for (;;) {
 			entry = node->slots[(index >> node->shift) & XA_CHUNK_MASK];
-			if (!xa_is_node(entry))
+			if (!node->shift || !xa_is_node(entry))
 				break;
 			node = xa_to_node(entry);
 		}
@@ -952,6 +987,38 @@ bool xa_get_mark(xarray *xa, unsigned long index, xa_mark_t mark) noexcept;
  */
 void xa_destroy(xarray *xa) noexcept;
 
+/**
+ * @brief Copy selected entries from the XArray into a normal array.
+ * @param xa The source XArray to copy from.
+ * @param dst The buffer to copy entries into.
+ * @param start The first index in the XArray eligible to be selected.
+ * @param max The last index in the XArray eligible to be selected.
+ * @param n The maximum number of entries to copy.
+ * @param filter Selection criterion: a mark, or XA_PRESENT.
+ *
+ * Copies up to @p n entries that match @p filter, in index order, from
+ * indices between @p start and @p max inclusive.  Reserved entries are
+ * skipped.
+ *
+ * @context Any context.  Takes and releases the RCU lock.
+ * @return The number of entries copied.
+ */
+unsigned int xa_extract(xarray *xa, void **dst, unsigned long start, unsigned long max, unsigned int n,
+			xa_mark_t filter) noexcept;
+
+/**
+ * @brief Get the order of an entry.
+ * @param xa XArray.
+ * @param index Index of the entry.
+ * @context Any context.
+ * @return 0: every entry is single-index here (the kernel's
+ * !CONFIG_XARRAY_MULTI stub).
+ */
+inline int xa_get_order([[maybe_unused]] xarray *xa, [[maybe_unused]] unsigned long index) noexcept
+{
+	return 0;
+}
+
 /*
  * The __xa_* tier: versions of the normal API which require the caller to
  * hold the xa_lock (locks are no-ops here, so each is its xa_* twin).
@@ -1077,8 +1144,22 @@ void __xa_clear_mark(xarray *xa, unsigned long index, xa_mark_t mark) noexcept;
 /* Everything below here is the Advanced API.  Proceed with caution.        */
 /* ======================================================================== */
 
-/** Callback when a node changes (workingset); unused by lu. */
+/**
+ * Callback when a node changes (the page cache's workingset code).  It is
+ * called with each node whose count or nr_values changed, and with each
+ * node about to be freed (count 0).  Deviation: it cannot keep the node on
+ * a list through node->private_list, which shares its word with
+ * node->occupied here.
+ */
 using xa_update_node_t = void (*)(xa_node *node);
+
+/**
+ * @brief Private interface for workingset code: remove a node from its tree.
+ * @param node Node to be removed from the tree (with everything under it).
+ * @param update Function to call to update ancestor nodes.
+ * @context The kernel wants the xa_lock held; it is not released.
+ */
+void xa_delete_node(xa_node *node, xa_update_node_t update) noexcept;
 
 /**
  * struct xa_state - XArray operation state (a cursor).
@@ -1097,7 +1178,7 @@ struct xa_state {
 	unsigned char xa_pad;      /**< helps gcc generate better code */
 	struct xa_node *xa_node;   /**< current node or special value */
 	struct xa_node *xa_alloc;  /**< node preallocated by xas_nomem() */
-	xa_update_node_t xa_update; /**< node-change callback (unused) */
+	xa_update_node_t xa_update; /**< node-change callback (xas_set_update()) */
 	void *xa_lru;              /**< list_lru (unused) */
 };
 
@@ -1114,20 +1195,86 @@ struct xa_state {
 				     .xa_node = XAS_RESTART, .xa_alloc = nullptr,       \
 				     .xa_update = nullptr, .xa_lru = nullptr}
 
-/* Locking of the advanced API: no-ops as well (the kernel's xa_lock(xas->xa)). */
+/**
+ * @brief Private: the index of an XA_STATE_ORDER(); aborts for order > 0.
+ * @param index Index of the entry.
+ * @param order Order of the entry (only 0 is supported).
+ * @context Any context.
+ * @return @p index.
+ */
+inline unsigned long xa_order_index(unsigned long index, unsigned int order) noexcept
+{
+	XA_BUG_ON(static_cast<const xarray *>(nullptr), order > 0); // CONFIG_XARRAY_MULTI=n
+	return index;
+}
+
+/** XA_STATE for an entry of @p order; only order 0 exists here (BUG otherwise). */
+#define XA_STATE_ORDER(name, array, index, order) \
+	XA_STATE(name, array, ::lu::impl::xa_order_index(index, order))
+
+/* Locking of the advanced API: xa_lock(xas->xa), an RCU read-side section here. */
 
 /**
- * @brief Take the xa_lock of the array @p xas walks (a no-op here).
+ * @brief Take the xa_lock of the array @p xas walks (an RCU section here).
  * @param xas XArray operation state.
  * @context Process or softirq context in the kernel (spin_lock()).
  */
-inline void xas_lock([[maybe_unused]] xa_state *xas) noexcept {}
+inline void xas_lock(xa_state *xas) noexcept { xa_lock(xas->xa); }
 /**
- * @brief Release the xa_lock of the array @p xas walks (a no-op here).
+ * @brief Release the xa_lock of the array @p xas walks.
  * @param xas XArray operation state.
  * @context The caller holds the xa_lock.
  */
-inline void xas_unlock([[maybe_unused]] xa_state *xas) noexcept {}
+inline void xas_unlock(xa_state *xas) noexcept { xa_unlock(xas->xa); }
+/**
+ * @brief Take the xa_lock, disabling interrupts (as xas_lock() here).
+ * @param xas XArray operation state.
+ * @context Process context in the kernel (spin_lock_irq()).
+ */
+inline void xas_lock_irq(xa_state *xas) noexcept { xa_lock(xas->xa); }
+/**
+ * @brief Release the xa_lock, enabling interrupts (as xas_unlock() here).
+ * @param xas XArray operation state.
+ * @context The caller holds the xa_lock, taken with xas_lock_irq().
+ */
+inline void xas_unlock_irq(xa_state *xas) noexcept { xa_unlock(xas->xa); }
+
+/**
+ * @brief Set up XArray operation state for a different index and order.
+ * @param xas XArray operation state.
+ * @param index New index into the XArray.
+ * @param order New order (only 0: multi-index entries are not built; BUG
+ * otherwise, as the kernel's !CONFIG_XARRAY_MULTI version).
+ * @context Any context.
+ */
+inline void xas_set_order(xa_state *xas, unsigned long index, unsigned int order) noexcept
+{
+	xas->xa_index = xa_order_index(index, order);
+	xas->xa_node = XAS_RESTART;
+}
+
+/**
+ * @brief Set up XArray operation state for a callback on node changes.
+ * @param xas XArray operation state.
+ * @param update Function to call when updating a node.
+ * @context Any context.
+ */
+inline void xas_set_update(xa_state *xas, xa_update_node_t update) noexcept
+{
+	xas->xa_update = update;
+}
+
+/**
+ * @brief Get the order of the loaded entry.
+ * @param xas XArray operation state (after xas_load()).
+ * @context Any context.
+ * @return 0: every entry is single-index here (the kernel's
+ * !CONFIG_XARRAY_MULTI stub).
+ */
+inline int xas_get_order([[maybe_unused]] xa_state *xas) noexcept
+{
+	return 0;
+}
 
 /**
  * @brief Return an errno stored in the xa_state.
@@ -1335,6 +1482,29 @@ bool xas_nomem(xa_state *xas, gfp_t gfp) noexcept;
  * @return The entry, if found, otherwise NULL.
  */
 void *xas_find(xa_state *xas, unsigned long max) noexcept;
+
+/**
+ * @brief Ensure that stores to this range will succeed.
+ * @param xas XArray operation state.
+ *
+ * Creates all of the slots in the range covered by @p xas (one index
+ * here) and positions it at the beginning of the range.  On failure the
+ * error (-ENOMEM) is noted in @p xas: call xas_nomem() and retry.
+ *
+ * @context Any context.  The caller should hold the xa_lock.
+ */
+void xas_create_range(xa_state *xas) noexcept;
+
+/**
+ * @brief Find the next present entry in a range.
+ * @param xas XArray operation state (the range is its one index here).
+ * @context Any context.  Expects xa_lock to be held.
+ * @return The next entry in the range covered by @p xas, or NULL.
+ */
+void *xas_find_conflict(xa_state *xas) noexcept;
+
+/** Iterate over the entries that a store through @p xas would overwrite. */
+#define xas_for_each_conflict(xas, entry) while ((entry = ::lu::impl::xas_find_conflict(xas)))
 
 /**
  * @brief Find the next marked entry in the XArray.
