@@ -5,8 +5,15 @@
 //   0 dense    indices 0, 1, 2, ...           (the xarray's best case)
 //   1 strided  indices 0, 64, 128, ...        (one entry per leaf node: its worst memory case)
 //   2 random   distinct random 20-bit indices (a PASID table filled at random), in random order
+// plus two rows where the kernel's own figure is known: 1000 strided and
+// 10000 random indices.
 // Items are entries; bytes_per_entry is the structure's live memory per entry
-// (xarray: lu_kzalloc'd nodes; std::map: bytes through a counting allocator).
+// (xarray: allocated nodes; std::map: bytes through a counting allocator).
+// Every BM_Xarray_* row also reports, from the same run, ns_per_entry, the
+// std::map baseline's map_ns_per_entry for the same work on the same
+// indices, and x_std_map = their ratio (below 1: the xarray is faster);
+// rows with a figure measured for the kernel's xarray (lib/xarray.c, same
+// kind of machine, issue 15) add kernel_ns_per_entry and x_kernel.
 // Setup (index generation, filling for Load/Iterate/FindAfter) stays outside
 // the timed region: one generator, shape_of(), makes each (entries, pattern)
 // row's indices and memory figures once for all ten families.
@@ -15,10 +22,13 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <numeric>
 #include <random>
+#include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -159,19 +169,87 @@ void finish(benchmark::State &state, std::size_t n, double bytes_per_entry)
 	state.counters["bytes_per_entry"] = bytes_per_entry;
 }
 
+using bench_clock = std::chrono::steady_clock;
+
+double ns_since(bench_clock::time_point t0)
+{
+	return std::chrono::duration<double, std::nano>(bench_clock::now() - t0).count();
+}
+
+// The kernel's xarray, per entry, where issue 15 gives a figure.
+double kernel_ns_per_entry(const char *op, std::int64_t entries, std::int64_t pattern)
+{
+	const std::string o = op;
+	if (o == "Store" && entries == 1 << 20 && pattern == 0)
+		return 22;
+	if (o == "Store" && entries == 10000 && pattern == 2)
+		return 47;
+	if (o == "Store" && entries == 1000 && pattern == 1)
+		return 26;
+	if (o == "Load" && entries == 1 << 20 && pattern == 0)
+		return 10;
+	if (o == "Erase" && entries == 1 << 20 && pattern == 0)
+		return 24;
+	return 0;
+}
+
+// The std::map baseline of one family on one shape, per entry: @run does
+// the work once and returns its timed nanoseconds; repeated for at least
+// 50 ms (and 3 runs), the mean.  Measured once per process and row.
+template <typename Run>
+double map_baseline(const char *op, const benchmark::State &state, std::size_t n, Run run)
+{
+	static std::map<std::tuple<std::string, std::int64_t, std::int64_t>, double> cache;
+	const auto key = std::make_tuple(std::string(op), state.range(0), state.range(1));
+	auto it = cache.find(key);
+	if (it != cache.end())
+		return it->second;
+	double total = 0;
+	unsigned runs = 0;
+	while (runs < 3 || total < 50e6) {
+		total += run();
+		runs++;
+	}
+	return cache[key] = total / runs / static_cast<double>(n);
+}
+
+// The counters that put an xarray row beside std::map (and the kernel).
+void compare(benchmark::State &state, const char *op, double xa_ns_total, double map_ns)
+{
+	const double n = static_cast<double>(state.range(0));
+	const double xa_ns = xa_ns_total / static_cast<double>(state.iterations()) / n;
+	state.counters["ns_per_entry"] = xa_ns;
+	state.counters["map_ns_per_entry"] = map_ns;
+	state.counters["x_std_map"] = xa_ns / map_ns;
+	if (double k = kernel_ns_per_entry(op, state.range(0), state.range(1))) {
+		state.counters["kernel_ns_per_entry"] = k;
+		state.counters["x_kernel"] = xa_ns / k;
+	}
+}
+
 /* Store every index into an empty array (the array is destroyed untimed). */
 void BM_Xarray_Store(benchmark::State &state)
 {
 	const shape &sh = shape_of(state);
 	const auto &idx = sh.idx;
+	const double map_ns = map_baseline("Store", state, idx.size(), [&] {
+		Map m;
+		auto t0 = bench_clock::now();
+		map_fill(m, idx);
+		return ns_since(t0);
+	});
 	DEFINE_XARRAY(xa);
+	double ns = 0;
 	for (auto _ : state) {
+		auto t0 = bench_clock::now();
 		fill(&xa, idx);
+		ns += ns_since(t0);
 		state.PauseTiming();
 		xa_destroy(&xa);
 		state.ResumeTiming();
 	}
 	finish(state, idx.size(), sh.xa_bytes_per_entry);
+	compare(state, "Store", ns, map_ns);
 }
 
 void BM_StdMap_Store(benchmark::State &state)
@@ -193,13 +271,23 @@ void BM_Xarray_Load(benchmark::State &state)
 {
 	const shape &sh = shape_of(state);
 	const auto &idx = sh.idx;
+	const double map_ns = map_baseline("Load", state, idx.size(), [&] {
+		const filled_map fm(sh);
+		auto t0 = bench_clock::now();
+		for (unsigned long i : idx)
+			benchmark::DoNotOptimize(fm.m.find(i)->second);
+		return ns_since(t0);
+	});
 	filled_xarray f(sh);
 	xarray &xa = f.xa;
+	auto t0 = bench_clock::now();
 	for (auto _ : state) {
 		for (unsigned long i : idx)
 			benchmark::DoNotOptimize(xa_load(&xa, i));
 	}
+	double ns = ns_since(t0);
 	finish(state, idx.size(), sh.xa_bytes_per_entry);
+	compare(state, "Load", ns, map_ns);
 }
 
 void BM_StdMap_Load(benchmark::State &state)
@@ -220,17 +308,29 @@ void BM_Xarray_Erase(benchmark::State &state)
 {
 	const shape &sh = shape_of(state);
 	const auto &idx = sh.idx;
+	const double map_ns = map_baseline("Erase", state, idx.size(), [&] {
+		Map m;
+		map_fill(m, idx);
+		auto t0 = bench_clock::now();
+		for (unsigned long i : idx)
+			benchmark::DoNotOptimize(m.erase(i));
+		return ns_since(t0);
+	});
 	DEFINE_XARRAY(xa);
+	double ns = 0;
 	for (auto _ : state) {
 		state.PauseTiming();
 		fill(&xa, idx);
 		state.ResumeTiming();
+		auto t0 = bench_clock::now();
 		for (unsigned long i : idx)
 			benchmark::DoNotOptimize(xa_erase(&xa, i));
+		ns += ns_since(t0);
 	}
 	if (!xa_empty(&xa))
 		state.SkipWithError("array not empty after erasing every index");
 	finish(state, idx.size(), sh.xa_bytes_per_entry);
+	compare(state, "Erase", ns, map_ns);
 }
 
 void BM_StdMap_Erase(benchmark::State &state)
@@ -253,8 +353,16 @@ void BM_Xarray_Iterate(benchmark::State &state)
 {
 	const shape &sh = shape_of(state);
 	const auto &idx = sh.idx;
+	const double map_ns = map_baseline("Iterate", state, idx.size(), [&] {
+		const filled_map fm(sh);
+		auto t0 = bench_clock::now();
+		for (auto &kv : fm.m)
+			benchmark::DoNotOptimize(kv.second);
+		return ns_since(t0);
+	});
 	filled_xarray f(sh);
 	xarray &xa = f.xa;
+	auto t0 = bench_clock::now();
 	for (auto _ : state) {
 		XA_STATE(xas, &xa, 0);
 		void *entry;
@@ -266,7 +374,9 @@ void BM_Xarray_Iterate(benchmark::State &state)
 		if (n != idx.size())
 			state.SkipWithError("walk missed entries");
 	}
+	double ns = ns_since(t0);
 	finish(state, idx.size(), sh.xa_bytes_per_entry);
+	compare(state, "Iterate", ns, map_ns);
 }
 
 void BM_StdMap_Iterate(benchmark::State &state)
@@ -287,8 +397,16 @@ void BM_Xarray_FindAfter(benchmark::State &state)
 {
 	const shape &sh = shape_of(state);
 	const auto &idx = sh.idx;
+	const double map_ns = map_baseline("FindAfter", state, idx.size(), [&] {
+		const filled_map fm(sh);
+		auto t0 = bench_clock::now();
+		for (auto it = fm.m.lower_bound(0); it != fm.m.end(); it = fm.m.upper_bound(it->first))
+			benchmark::DoNotOptimize(it->second);
+		return ns_since(t0);
+	});
 	filled_xarray f(sh);
 	xarray &xa = f.xa;
+	auto t0 = bench_clock::now();
 	for (auto _ : state) {
 		unsigned long index;
 		void *entry;
@@ -300,7 +418,9 @@ void BM_Xarray_FindAfter(benchmark::State &state)
 		if (n != idx.size())
 			state.SkipWithError("walk missed entries");
 	}
+	double ns = ns_since(t0);
 	finish(state, idx.size(), sh.xa_bytes_per_entry);
+	compare(state, "FindAfter", ns, map_ns);
 }
 
 /* The same walk as std::map::upper_bound() from each found key. */
@@ -328,6 +448,8 @@ void Shapes(benchmark::internal::Benchmark *b)
 {
 	b->ArgNames({"entries", "pattern"});
 	b->ArgsProduct({benchmark::CreateRange(1, 1 << 20, 8), {0, 1, 2}});
+	b->Args({1000, 1});  // the kernel's strided store figure
+	b->Args({10000, 2}); // the kernel's random store figure
 }
 
 } // namespace
