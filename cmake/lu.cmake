@@ -18,6 +18,22 @@ if(LU_SANITIZE)
   add_link_options(-fsanitize=${LU_SANITIZE})
 endif()
 
+# libFuzzer (-DLU_FUZZ=ON, clang): the instrumentation goes on the fuzz
+# targets and on the copies of the libraries they link, never on a global
+# flag, so that nothing else needs the fuzzer's runtime to link.
+if(LU_FUZZ AND NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+  message(FATAL_ERROR "LU_FUZZ needs clang (libFuzzer): -DCMAKE_CXX_COMPILER=clang++")
+endif()
+# lu_fuzz_instrument(TARGET): coverage for libFuzzer, ASan and UBSan on a library's code.
+function(lu_fuzz_instrument target)
+  target_compile_options(${target} PRIVATE -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
+endfunction()
+# lu_fuzz_target(TARGET): a libFuzzer executable (its own main, the runtimes).
+function(lu_fuzz_target target)
+  target_compile_options(${target} PRIVATE -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer)
+  target_link_options(${target} PRIVATE -fsanitize=fuzzer,address,undefined)
+endfunction()
+
 # Debian's libz3-dev (4.8.12) ships no CMake package: import it by hand.
 if(NOT LU_NO_EXCEPTIONS)
   find_path(Z3_INCLUDE_DIR z3++.h REQUIRED)

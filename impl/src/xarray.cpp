@@ -248,7 +248,7 @@ thread_local xa_node *rcu_pending;
 
 #define XA_RCU_FREE (reinterpret_cast<xarray *>(1UL))
 
-static inline bool xa_node_freed(const xa_node *node)
+[[maybe_unused]] static inline bool xa_node_freed(const xa_node *node)
 {
 	return reinterpret_cast<unsigned long>(node->array) & 1;
 }

@@ -390,7 +390,10 @@ std::vector<obligation> loss_induction(z3::context &c, const lu::variant &v, pro
 			const z3::expr &g = cfg.group[d];
 			const z3::expr rid = m.att_at(s, g, machine::rid_slot());
 			r = r && s.dpres[d] == s.drec[d];
-			z3::expr rec = rid != m.none() && s.rec_rid[d] == (full ? rid : m.paging(rid)) &&
+			// ... and its RID's domain stays found by the unpreserve
+			// (iommufd_device_unpreserve() looks it up in the preserved set).
+			z3::expr rec = rid != m.none() && s.ipres[0] && m.is_dompres(s, m.paging(rid)) &&
+				       s.rec_rid[d] == (full ? rid : m.paging(rid)) &&
 				       s.rec_on[d] == (full ? !ack(s, d) : c.bool_val(false));
 			for (unsigned j = 0; j < K; ++j) {
 				rec = rec && s.rec_in[d * K + j] == s.in[d * K + j] && s.rec_att[d * K + j] == m.att_at(s, g, j);

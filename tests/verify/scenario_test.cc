@@ -105,6 +105,20 @@ TEST(Scenario, FormatRoundTrips)
 	EXPECT_EQ(lu::verify::format_scenario(t), text);
 }
 
+// Blank lines inside `about:` are kept, one for one: a paragraph break
+// survives a round trip (found by verify/fuzz/scenario_fuzz.cc).
+TEST(Scenario, AboutKeepsItsBlankLines)
+{
+	const std::string text = "scenario all+rid+preserve\nabout:\n  One.\n\n  Two,\n  still two.\n\n\n  Three.\n\n"
+				 "config:\n  device 0 group=0 max_pasids=0\n  hwpt 0 paging\ntrace:\n"
+				 "  mark_preserve hwpt=0 token=1\nexpect *: rets 0\n";
+	auto s = parse_scenario(text, "paragraphs.lu");
+	EXPECT_EQ(s.about, "One.\n\nTwo,\nstill two.\n\n\nThree.");
+	auto again = lu::verify::format_scenario(s);
+	EXPECT_EQ(parse_scenario(again, "again.lu").about, s.about);
+	EXPECT_EQ(lu::verify::format_scenario(parse_scenario(again, "again.lu")), again);
+}
+
 TEST(Scenario, ErrnoNamesRoundTrip)
 {
 	for (int r : {0, -2, -14, -16, -17, -19, -22, -95, -98, -7})

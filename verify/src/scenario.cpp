@@ -594,7 +594,8 @@ scenario parser::run()
 		case section::about:
 			if (!seen_about_)
 				fail(ln, w[0].col, "expected 'about:'");
-			if (!s_.about.empty() && s_.about.back() != '\n')
+			// lines joined by '\n'; each blank line above added one more
+			if (!s_.about.empty())
 				s_.about += "\n";
 			s_.about += std::string(t);
 			break;
