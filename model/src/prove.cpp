@@ -1,15 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
-// The prover: one query per (variant, property), bounded model checking at
-// the full depth, then minimisation (fewest steps, then smallest PASIDs and
-// tokens) and decoding of the witness; the non-vacuity check of the premise.
-// z3::exception stops here and becomes verdict::error.
+// The prover: per (variant, property) the inductive arguments first, else
+// bounded model checking at the full depth, then minimisation (fewest steps,
+// then smallest PASIDs and tokens) and decoding of the witness; the
+// non-vacuity check of the premise. Every check a verdict rests on is kept
+// and, on request, rendered as its certificate. z3::exception stops here
+// and becomes verdict::error.
 #include "lu/model/prove.h"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
+#include <stdexcept>
 
 #include "query.h"
 
@@ -110,56 +115,68 @@ witness decode(const z3::model &mdl, const query &q, unsigned k, property p)
 	return w;
 }
 
-// One check on a fresh solver (non-incremental: Z3 then preprocesses and
+// One check the verdict rests on (a file of its certificate): the facts,
+// the goal and what Z3 answered on them.
+struct check {
+	std::string role, what;
+	std::vector<z3::expr> facts;
+	z3::expr goal;
+	z3::check_result answer;
+};
+
+// Run a check on a fresh solver (non-incremental: Z3 then preprocesses and
 // bit-blasts the whole query, much faster here than its incremental core).
 // unknown carries the solver's reason.
-z3::check_result solve(z3::context &c, const query &q, const prove_options &opt, const std::vector<z3::expr> &extra,
-		       std::optional<z3::model> *mdl, std::string *reason)
+check run_check(z3::context &c, std::string role, std::string what, std::vector<z3::expr> facts, z3::expr goal,
+		const prove_options &opt, std::optional<z3::model> *mdl = nullptr, std::string *reason = nullptr)
 {
 	z3::solver s(c);
 	configure(s, opt.rlimit, opt.random_seed);
-	for (const auto &f : q.facts)
+	for (const auto &f : facts)
 		s.add(f);
-	for (const auto &e : extra)
-		s.add(e);
+	s.add(goal);
 	const z3::check_result r = s.check();
 	if (r == z3::sat && mdl)
 		*mdl = s.get_model();
 	if (r == z3::unknown && reason)
 		*reason = s.reason_unknown();
-	return r;
+	return {std::move(role), std::move(what), std::move(facts), goal, r};
 }
 
 // Fewest steps first, then small tokens, then small PASIDs (and max_pasids):
-// each bound is kept only if the query stays sat under it, so an edge value
-// (max_pasids - 1, 2^20 - 1, an out-of-range PASID) survives when it matters.
-unsigned minimise(z3::context &c, const query &q, const prove_options &opt, z3::model &mdl)
+// each bound is kept only if at[k - 1] (a violation, or a premise, by depth
+// k) stays sat under it, so an edge value (max_pasids - 1, 2^20 - 1, an
+// out-of-range PASID) survives when it matters.
+unsigned minimise(z3::context &c, const query &q, const prove_options &opt, z3::model &mdl,
+		  const std::vector<z3::expr> &at)
 {
 	unsigned k = q.depth;
 	for (unsigned d = 1; d <= q.depth; ++d) {
-		if (!mdl.eval(q.bad_at[d - 1], true).is_true() && d < q.depth) {
+		if (!mdl.eval(at[d - 1], true).is_true() && d < q.depth) {
 			std::optional<z3::model> m2;
-			if (solve(c, q, opt, {q.bad_at[d - 1]}, &m2, nullptr) != z3::sat)
+			if (run_check(c, "", "", q.facts, at[d - 1], opt, &m2).answer != z3::sat)
 				continue;
 			mdl = *m2;
 		}
 		k = d;
 		break;
 	}
-	std::vector<z3::expr> extra{q.bad_at[k - 1]};
+	std::vector<z3::expr> extra{at[k - 1]};
 	auto keep_if_sat = [&](const z3::expr &bound) {
 		extra.push_back(bound);
 		std::optional<z3::model> m2;
-		if (solve(c, q, opt, extra, &m2, nullptr) == z3::sat) {
+		if (run_check(c, "", "", q.facts, conjunction(c, extra), opt, &m2).answer == z3::sat) {
 			mdl = *m2;
 			return true;
 		}
 		extra.pop_back();
 		return false;
 	};
+	// Tokens below k: a trace of k steps names at most k of them (and the
+	// query of depth k, the certificate's, admits no more).
 	z3::expr tokens = c.bool_val(true);
-	for (const auto &a : q.steps)
-		tokens = tokens && z3::ule(a.token, c.bv_val(7, q.dm.token_bits));
+	for (unsigned i = 0; i < q.steps.size(); ++i)
+		tokens = tokens && z3::ule(q.steps[i].token, c.bv_val(i < k ? k - 1 : 7, q.dm.token_bits));
 	keep_if_sat(tokens);
 	for (std::uint64_t b : std::initializer_list<std::uint64_t>{1, 3, 255, lu::PASID_LIMIT - 1}) {
 		z3::expr small = z3::ule(q.wp, c.bv_val(b, IDX_BITS));
@@ -173,53 +190,142 @@ unsigned minimise(z3::context &c, const query &q, const prove_options &opt, z3::
 	return k;
 }
 
-// One obligation of an inductive argument gives its expected answer.
-bool holds(z3::context &c, const obligation &o, const prove_options &opt, std::string *got = nullptr)
+std::vector<z3::expr> plus(std::vector<z3::expr> v, const z3::expr &e)
 {
-	z3::solver s(c);
-	configure(s, opt.rlimit, opt.random_seed);
-	for (const auto &f : o.check.facts)
-		s.add(f);
-	s.add(o.check.goal);
-	const z3::check_result r = s.check();
-	if (got)
-		*got = r == z3::sat ? "sat" : r == z3::unsat ? "unsat" : "unknown";
-	return r == (o.expect_sat ? z3::sat : z3::unsat);
+	v.push_back(e);
+	return v;
+}
+
+// "the invariant is inductive" -> "the-invariant-is-inductive"
+std::string kebab(const std::string &name)
+{
+	std::string out;
+	for (char ch : name)
+		if (std::isalnum(static_cast<unsigned char>(ch)))
+			out += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+		else if (!out.empty() && out.back() != '-')
+			out += '-';
+	while (!out.empty() && out.back() == '-')
+		out.pop_back();
+	return out;
+}
+
+// An obligation of an inductive proof, run; its expected answer is unsat
+// (sat for a non-vacuity check).
+check run_obligation(z3::context &c, const obligation &o, const prove_options &opt)
+{
+	return run_check(c, kebab(o.name),
+			 o.name + (o.expect_sat ? " (sat: the premise is satisfiable)" : " (unsat proves it)"),
+			 o.check.facts, o.check.goal, opt);
+}
+
+bool gave_expected(const check &k, const obligation &o)
+{
+	return k.answer == (o.expect_sat ? z3::sat : z3::unsat);
+}
+
+std::string answer_name(z3::check_result r)
+{
+	return r == z3::sat ? "sat" : r == z3::unsat ? "unsat" : "unknown";
+}
+
+// A check as a self-contained QF_BV script; its first line says what Z3
+// answered (tests/model/certify reads it).
+smt2_query render(z3::context &c, const lu::variant &v, property p, unsigned depth, const check &k)
+{
+	smt2_query sq;
+	sq.variant = std::string(lu::name(v));
+	sq.property = std::string(info(p).name);
+	sq.role = k.role;
+	sq.what = k.what;
+	sq.expected = answer_name(k.answer);
+	sq.file = sq.variant + "__" + sq.property + "." + k.role + ".smt2";
+	std::vector<Z3_ast> asts(k.facts.begin(), k.facts.end());
+	const std::string name = sq.variant + "__" + sq.property + "." + k.role;
+	const char *txt = Z3_benchmark_to_smtlib_string(c, name.c_str(), "QF_BV", sq.expected.c_str(), "",
+							static_cast<unsigned>(asts.size()), asts.data(), k.goal);
+	c.check_error();
+	sq.text = "; iommufd-lu " + sq.variant + " " + sq.property + " (" + k.role + "), depth " + std::to_string(depth) +
+		  ", z3 answered " + sq.expected + "\n; " + sq.what + "\n" + txt;
+	if (sq.text.find("(set-logic") == std::string::npos)
+		throw std::runtime_error("exported text has no set-logic");
+	return sq;
 }
 
 // observable-contract's full twin shares the variant's state but the
 // records when twin_lemma() is proved for this variant (every variant with
 // full's knobs); otherwise it is unrolled on its own. Either way the query
-// is the same formula up to fields that provably agree.
-query build(z3::context &c, const lu::variant &v, property p, const prove_options &opt)
+// is the same formula up to fields that provably agree. A proved lemma is
+// part of the certificate.
+bool twin_shares(z3::context &c, const lu::variant &v, property p, const prove_options &opt, std::vector<check> *cert)
 {
-	bool share = false;
-	if (p == property::observable_contract) {
-		const lemma l = twin_lemma(c, v, opt.bounds);
-		z3::solver s(c);
-		configure(s, opt.rlimit, opt.random_seed);
-		for (const auto &f : l.facts)
-			s.add(f);
-		s.add(l.goal);
-		share = s.check() == z3::unsat;
+	if (p != property::observable_contract)
+		return false;
+	const lemma l = twin_lemma(c, v, opt.bounds);
+	check k = run_check(c, "twin-lemma",
+			    "a step that returns the same value here and under full keeps the two states equal "
+			    "but for the records (unsat proves it; the query then shares them)",
+			    l.facts, l.goal, opt);
+	if (k.answer != z3::unsat)
+		return false;
+	cert->push_back(std::move(k));
+	return true;
+}
+
+// The trace of model @m (of @q) fixed: the query of its first depth at which
+// @at(query, depth) holds, with the configuration, the witness and every
+// step's arguments pinned to their values in @m. Unrolled to that depth
+// only, so that the file is as short as the trace (tokens keep their width
+// up to depth 8; beyond, the full depth).
+check pinned(z3::context &c, const lu::variant &v, property p, const prove_options &opt, bool share, const query &q,
+	     const z3::model &m, const std::function<z3::expr(const query &, unsigned)> &at, std::string role,
+	     std::string what)
+{
+	unsigned k = q.depth;
+	for (unsigned d = 1; d < q.depth; ++d)
+		if (m.eval(at(q, d), true).is_true()) {
+			k = d;
+			break;
+		}
+	// At depth k if that query admits the pinned trace (tokens below k),
+	// else at the full depth.
+	std::vector<unsigned> depths{q.depth};
+	if (k < q.depth && proof_dims(opt.bounds.devices, opt.bounds.hwpts, k).token_bits == q.dm.token_bits)
+		depths.insert(depths.begin(), k);
+	std::optional<check> out;
+	for (const unsigned d : depths) {
+		bounds bd = opt.bounds;
+		bd.depth = d;
+		const query qd = d == q.depth ? q : build_query(c, v, p, bd, true, share);
+		std::vector<z3::expr> facts = qd.facts;
+		for (const auto &in : qd.inputs())
+			facts.push_back(in == m.eval(in, true));
+		out = run_check(c, role, what, std::move(facts), at(qd, d), opt);
+		if (out->answer == z3::sat)
+			return *out;
 	}
-	return build_query(c, v, p, opt.bounds, true, share);
+	throw std::logic_error("the decoded trace does not reproduce its " + role + " (z3: " + answer_name(out->answer) +
+			       ")");
 }
 
 } // namespace
 
-result prove(const lu::variant &v, property p, const prove_options &opt)
+result prove(const lu::variant &v, property p, const prove_options &opt, std::vector<smt2_query> *certificate)
 {
 	const auto t0 = std::chrono::steady_clock::now();
 	result r;
 	r.variant = v;
 	r.property = p;
 	r.bounds = opt.bounds;
+	if (certificate)
+		certificate->clear();
 	try {
 		if (opt.bounds.devices < 1 || opt.bounds.hwpts < 2 || opt.bounds.depth < 1 || opt.bounds.depth > 200)
 			throw std::invalid_argument("bounds out of range (devices >= 1, hwpts >= 2, 1 <= depth <= 200)");
 		z3::context c;
-		const query q = build(c, v, p, opt);
+		std::vector<check> cert; // the checks the verdict rests on
+		const bool share = twin_shares(c, v, p, opt, &cert);
+		const query q = build_query(c, v, p, opt.bounds, true, share);
 		const bool capability = q.kind == property_kind::capability;
 		std::optional<z3::model> mdl;
 		// A step-local property first gets the induction step: from any
@@ -232,9 +338,19 @@ result prove(const lu::variant &v, property p, const prove_options &opt)
 			bw.depth = w;
 			const query qi = build_query(c, v, p, bw, false);
 			const z3::expr inv = session_invariant(qi.runs[0].m, qi.runs[0].states[0]);
-			inductive = solve(c, qi, opt, {qi.bad_at.back(), inv}, nullptr, nullptr) == z3::unsat;
-			for (const auto &o : session_invariant_checks(c, v, opt.bounds))
-				inductive = inductive && holds(c, o, opt);
+			std::vector<check> steps{run_check(
+				c, "step",
+				"no step from any state of the session invariant violates the property (unsat proves it)",
+				plus(qi.facts, inv), qi.bad_at.back(), opt)};
+			inductive = steps.back().answer == z3::unsat;
+			for (const auto &o : session_invariant_checks(c, v, opt.bounds)) {
+				if (!inductive)
+					break;
+				steps.push_back(run_obligation(c, o, opt));
+				inductive = gave_expected(steps.back(), o);
+			}
+			if (inductive)
+				cert.insert(cert.end(), steps.begin(), steps.end());
 		}
 		// A loss property may have an unbounded proof: an inductive
 		// strengthening (docs/model.md). Every obligation must give its
@@ -243,23 +359,35 @@ result prove(const lu::variant &v, property p, const prove_options &opt)
 		std::string unbounded;
 		if (opt.induction && !capability) {
 			const std::vector<obligation> obs = loss_induction(c, v, p, opt.bounds);
+			std::vector<check> steps;
 			strengthened = !obs.empty();
 			for (const auto &o : obs) {
-				std::string got;
-				if (!holds(c, o, opt, &got)) {
-					unbounded = "; every depth: not proved (" + o.name + ": " + got + ")";
+				steps.push_back(run_obligation(c, o, opt));
+				if (!gave_expected(steps.back(), o)) {
+					unbounded = "; every depth: not proved (" + o.name + ": " +
+						    answer_name(steps.back().answer) + ")";
 					strengthened = false;
 					break;
 				}
 			}
+			if (strengthened)
+				cert.insert(cert.end(), steps.begin(), steps.end());
 		}
-		const z3::check_result main =
-			inductive || strengthened ? z3::unsat : solve(c, q, opt, {q.goal()}, &mdl, &r.reason);
+		z3::check_result main = z3::unsat;
+		if (!inductive && !strengthened) {
+			check k = run_check(c, "query",
+					    capability ? "no trace up to the depth is a witness (unsat proves it)"
+						       : "no trace up to the depth violates the property (unsat proves it)",
+					    q.facts, q.goal(), opt, &mdl, &r.reason);
+			main = k.answer;
+			if (main != z3::sat)
+				cert.push_back(std::move(k));
+		}
 		if (main == z3::sat) {
 			z3::model m = *mdl;
 			unsigned k = q.depth;
 			if (opt.minimise) {
-				k = minimise(c, q, opt, m);
+				k = minimise(c, q, opt, m, q.bad_at);
 			} else {
 				for (unsigned d = 1; d <= q.depth; ++d)
 					if (m.eval(q.bad_at[d - 1], true).is_true()) {
@@ -269,6 +397,14 @@ result prove(const lu::variant &v, property p, const prove_options &opt)
 			}
 			r.witness = decode(m, q, k, p);
 			r.note = "sat at depth " + std::to_string(k);
+			// The decoded trace, fixed: every input pinned to its value
+			// must still give the violation (or the witness).
+			check w = pinned(
+				c, v, p, opt, share, q, m, [](const query &x, unsigned d) { return x.bad_at[d - 1]; },
+				"witness",
+				std::string(capability ? "the decoded trace is a witness" : "the decoded trace violates the property") +
+					" (sat shows it: configuration and every step's arguments fixed)");
+			cert.push_back(std::move(w));
 		}
 		r.every_depth = main == z3::unsat && !capability && (inductive || strengthened);
 		switch (main) {
@@ -290,12 +426,33 @@ result prove(const lu::variant &v, property p, const prove_options &opt)
 			r.vacuity = main == z3::sat ? vacuity::ok : vacuity::not_applicable;
 		} else if (main != z3::unknown) {
 			std::string why;
-			switch (solve(c, q, opt, {q.premise()}, nullptr, &why)) {
+			std::optional<z3::model> pm;
+			check k = run_check(c, "premise",
+					    "no trace up to the depth meets the property's premise: the proof is vacuous "
+					    "(unsat shows it)",
+					    q.facts, q.premise(), opt, &pm, &why);
+			switch (k.answer) {
 			case z3::sat: r.vacuity = vacuity::ok; break;
 			case z3::unsat: r.vacuity = vacuity::vacuous; break;
 			case z3::unknown: r.vacuity = vacuity::unknown; break;
 			}
+			// A proof's certificate says whether it is vacuous: no trace
+			// meets the premise, or this one does, fixed. (A counterexample
+			// rests on its witness alone.)
+			if (main == z3::unsat && k.answer == z3::unsat)
+				cert.push_back(std::move(k));
+			if (main == z3::unsat && pm && certificate) {
+				minimise(c, q, opt, *pm, q.premise_at);
+				cert.push_back(pinned(
+					c, v, p, opt, share, q, *pm, [](const query &x, unsigned d) { return x.premise_at[d - 1]; },
+					"premise",
+					"a trace meets the property's premise, so the proof is not vacuous (sat shows it: "
+					"configuration and every step's arguments fixed)"));
+			}
 		}
+		if (certificate)
+			for (const auto &k : cert)
+				certificate->push_back(render(c, v, p, q.depth, k));
 	} catch (const z3::exception &e) {
 		r.verdict = verdict::error;
 		r.reason = e.msg();
@@ -305,60 +462,10 @@ result prove(const lu::variant &v, property p, const prove_options &opt)
 		r.reason = e.what();
 		r.witness.reset();
 	}
+	if (r.verdict == verdict::error && certificate)
+		certificate->clear();
 	r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 	return r;
-}
-
-std::vector<smt2_query> export_smt2(const lu::variant &v, property p, const prove_options &opt, std::string *error)
-{
-	std::vector<smt2_query> out;
-	try {
-		z3::context c;
-		query q = build(c, v, p, opt);
-		const std::string base = std::string(lu::name(v)) + "__" + std::string(info(p).name);
-		auto emit = [&](const std::string &role, const z3::expr &goal) {
-			z3::solver s(c);
-			configure(s, opt.rlimit, opt.random_seed);
-			std::vector<Z3_ast> asts;
-			for (const auto &f : q.facts) {
-				s.add(f);
-				asts.push_back(f);
-			}
-			s.add(goal);
-			std::string expected = "unknown";
-			switch (s.check()) {
-			case z3::sat: expected = "sat"; break;
-			case z3::unsat: expected = "unsat"; break;
-			case z3::unknown: break;
-			}
-			const char *txt = Z3_benchmark_to_smtlib_string(c, (base + "." + role).c_str(), "QF_BV", expected.c_str(),
-									"", static_cast<unsigned>(asts.size()), asts.data(), goal);
-			c.check_error();
-			smt2_query sq;
-			sq.file = base + (role == "query" ? "" : "." + role) + ".smt2";
-			sq.variant = std::string(lu::name(v));
-			sq.property = std::string(info(p).name);
-			sq.role = role;
-			sq.expected = expected;
-			sq.text = std::string("; iommufd-lu ") + sq.variant + " " + sq.property + " (" + role + "), depth " +
-				  std::to_string(q.depth) + ", z3 answered " + expected + "\n" + txt;
-			if (sq.text.find("(set-logic") == std::string::npos)
-				throw std::runtime_error("exported text has no set-logic");
-			out.push_back(std::move(sq));
-		};
-		emit("query", q.goal());
-		if (q.kind == property_kind::safety)
-			emit("premise", q.premise());
-	} catch (const z3::exception &e) {
-		if (error)
-			*error = e.msg();
-		out.clear();
-	} catch (const std::exception &e) {
-		if (error)
-			*error = e.what();
-		out.clear();
-	}
-	return out;
 }
 
 } // namespace lu::model

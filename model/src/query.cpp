@@ -19,6 +19,14 @@ z3::expr disjunction(z3::context &c, const std::vector<z3::expr> &v)
 	return r;
 }
 
+z3::expr conjunction(z3::context &c, const std::vector<z3::expr> &v)
+{
+	z3::expr r = c.bool_val(true);
+	for (const auto &e : v)
+		r = r && e;
+	return r;
+}
+
 void configure(z3::solver &s, std::uint64_t rlimit, unsigned seed)
 {
 	z3::params ps(s.ctx());
@@ -73,6 +81,16 @@ z3::expr query::goal() const
 z3::expr query::premise() const
 {
 	return monotone ? premise_at.back() : disjunction(premise_at.back().ctx(), premise_at);
+}
+
+std::vector<z3::expr> query::inputs() const
+{
+	std::vector<z3::expr> in{wd, wp};
+	for (const auto *f : {&cfg.group, &cfg.max_pasids, &cfg.nested, &cfg.parent, &cfg.compat, &cfg.sealed})
+		in.insert(in.end(), f->begin(), f->end());
+	for (const auto &a : steps)
+		in.insert(in.end(), {a.op, a.dev, a.pasid, a.hwpt, a.token, a.flags});
+	return in;
 }
 
 unsigned induction_window(property p)

@@ -34,6 +34,9 @@ struct query {
 	bool monotone = false;
 	z3::expr goal() const;    // what the main query asserts
 	z3::expr premise() const; // what the non-vacuity query asserts
+	// The free inputs: the configuration, every step's arguments and the
+	// witness (dev, PASID); fixing them fixes the whole trace.
+	std::vector<z3::expr> inputs() const;
 };
 
 /**
@@ -94,6 +97,9 @@ unsigned induction_window(property p);
 
 /** OR of a vector (false when empty). */
 z3::expr disjunction(z3::context &c, const std::vector<z3::expr> &v);
+
+/** AND of a vector (true when empty). */
+z3::expr conjunction(z3::context &c, const std::vector<z3::expr> &v);
 
 /** Push on construction, pop on destruction (Alive2's SolverPush). */
 class scoped_push {

@@ -306,15 +306,19 @@ TEST(Bundle, HashesArePresentAndStable)
 	rr.bounds.depth = 3;
 	const auto a = lu::verify::bundle_for(rr, run), b = lu::verify::bundle_for(rr, run);
 	ASSERT_TRUE(a.error.empty()) << a.error;
-	EXPECT_EQ(a.query_sha256.size(), 64u);
-	EXPECT_EQ(a.premise_sha256.size(), 64u) << "a safety property also exports its premise";
-	EXPECT_EQ(a.query_sha256, b.query_sha256);
-	EXPECT_EQ(a.premise_sha256, b.premise_sha256);
+	// A counterexample's certificate: the decoded trace fixed (sat), and
+	// nothing else (it does not rest on the premise).
+	ASSERT_EQ(a.certificate.size(), 1u);
+	EXPECT_EQ(a.certificate[0].name, "v2__no-silent-pasid-loss.witness.smt2");
+	EXPECT_EQ(a.certificate[0].role, "witness");
+	EXPECT_EQ(a.certificate[0].expected, "sat");
+	for (const auto &f : a.certificate)
+		EXPECT_EQ(f.sha256.size(), 64u) << f.name;
+	EXPECT_EQ(a.certificate_sha256.size(), 64u);
+	EXPECT_EQ(a.certificate_sha256, b.certificate_sha256) << "the same run gives the same certificate";
 	EXPECT_EQ(a.model_sha256, b.model_sha256);
 	EXPECT_EQ(a.build_sha256, b.build_sha256);
 	EXPECT_EQ(a.solver_name, "z3");
-	EXPECT_EQ(a.query_file, "v2__no-silent-pasid-loss.smt2");
-	EXPECT_EQ(a.query_expected, "sat");
 }
 
 TEST(Report, JsonHasTheDesignKeys)
@@ -338,7 +342,7 @@ TEST(Report, JsonHasTheDesignKeys)
 	EXPECT_EQ(r["witness"]["lost"][0]["pasid"], 1);
 	EXPECT_EQ(r["verdict"], "counterexample");
 	EXPECT_EQ(r["variant"], "v2");
-	for (const char *k : {"model_sha256", "build_sha256", "query_sha256", "solver"})
+	for (const char *k : {"model_sha256", "build_sha256", "certificate_sha256", "certificate", "solver"})
 		EXPECT_TRUE(r["bundle"].contains(k)) << k;
 	EXPECT_TRUE(r["bundle"]["solver"].contains("seed"));
 }

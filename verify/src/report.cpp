@@ -56,25 +56,52 @@ bundle bundle_for(const lu::model::result &r, const run_info &run)
 	b.solver_version = lu::model::solver_version();
 	b.rlimit = run.opt.rlimit;
 	b.random_seed = run.opt.random_seed;
-	// Export with the bounds the result holds for, as export-smt2 would.
+	// Certify with the bounds the result holds for, as export-smt2 would.
 	auto opt = run.opt;
 	opt.bounds = r.bounds;
-	std::string err;
-	const auto qs = lu::model::export_smt2(r.variant, r.property, opt, &err);
-	if (qs.empty()) {
-		b.error = err.empty() ? "export_smt2 gave no query" : err;
+	std::vector<lu::model::smt2_query> cert;
+	const auto again = lu::model::prove(r.variant, r.property, opt, &cert);
+	if (cert.empty()) {
+		b.error = again.reason.empty() ? "no certificate" : again.reason;
 		return b;
 	}
-	for (const auto &q : qs) {
-		if (q.role == "query") {
-			b.query_file = q.file;
-			b.query_sha256 = sha256_hex(q.text);
-			b.query_expected = q.expected;
-		} else if (q.role == "premise") {
-			b.premise_sha256 = sha256_hex(q.text);
-		}
+	std::string sums;
+	for (const auto &q : cert) {
+		b.certificate.push_back({q.file, q.role, q.expected, sha256_hex(q.text)});
+		sums += fmt::format("{}  {}\n", b.certificate.back().sha256, q.file);
 	}
+	b.certificate_sha256 = sha256_hex(sums);
 	return b;
+}
+
+std::size_t apply_certification(const std::vector<lu::model::result> &results, std::vector<bundle> &bundles,
+				const nlohmann::json &j)
+{
+	if (!j.is_object() || !j.contains("verdicts") || !j["verdicts"].is_array())
+		throw std::invalid_argument("not the output of `certify --format json` (no array 'verdicts')");
+	std::size_t certified = 0;
+	for (std::size_t i = 0; i < results.size() && i < bundles.size(); ++i) {
+		auto &b = bundles[i];
+		b.certification_checked = true;
+		b.certified_by.clear();
+		for (const auto &v : j["verdicts"]) {
+			std::string variant, property, digest;
+			std::vector<std::string> by;
+			try {
+				variant = v.at("variant").get<std::string>();
+				property = v.at("property").get<std::string>();
+				digest = v.at("certificate_sha256").get<std::string>();
+				by = v.at("certified_by").get<std::vector<std::string>>();
+			} catch (const nlohmann::json::exception &e) {
+				throw std::invalid_argument(std::string("a verdict of the wrong shape: ") + e.what());
+			}
+			if (variant == lu::name(results[i].variant) &&
+			    property == lu::model::info(results[i].property).name && digest == b.certificate_sha256)
+				b.certified_by = by;
+		}
+		certified += !b.certified_by.empty();
+	}
+	return certified;
 }
 
 namespace {
@@ -640,13 +667,18 @@ std::string mail_report(const std::vector<lu::model::result> &rs, const run_info
 	para("    " + build_sha256());
 	if (!bundles.empty()) {
 		blank();
-		para("Exported queries (SHA-256, first 16 hex digits; all 64 in "
-		     "`report --format json` and export-smt2's manifest.json):");
+		para("Certificates (files; SHA-256 of their lines of export-smt2's "
+		     "SHA256SUMS, first 16 hex digits; each file in "
+		     "`report --format json`):");
 		for (std::size_t i = 0; i < rs.size() && i < bundles.size(); ++i) {
 			const auto &b = bundles[i];
-			para(fmt::format("  {:<8} {:<27} {} {}", variant_key(rs[i]), lu::model::info(rs[i].property).name,
-					 b.query_sha256.empty() ? "(not exported)" : b.query_sha256.substr(0, 16),
-					 b.query_expected),
+			std::string by;
+			if (b.certification_checked)
+				by = b.certified_by.empty() ? " not certified"
+							    : fmt::format(" {}", fmt::join(b.certified_by, "+"));
+			para(fmt::format("  {:<8} {:<27} {:>2} {}{}", variant_key(rs[i]), lu::model::info(rs[i].property).name,
+					 b.certificate.size(),
+					 b.certificate.empty() ? "(not exported)" : b.certificate_sha256.substr(0, 16), by),
 			     "    ");
 		}
 	}
@@ -750,16 +782,18 @@ nlohmann::json result_json(const lu::model::result &r, const bundle *b)
 	if (b) {
 		nlohmann::json bj{{"model_sha256", b->model_sha256},
 				  {"build_sha256", b->build_sha256},
-				  {"query_file", b->query_file},
-				  {"query_sha256", b->query_sha256},
-				  {"query_expected", b->query_expected},
+				  {"certificate_sha256", b->certificate_sha256},
 				  {"solver",
 				   {{"name", b->solver_name},
 				    {"version", b->solver_version},
 				    {"params", {{"rlimit", b->rlimit}, {"random_seed", b->random_seed}, {"logic", b->logic}}},
 				    {"seed", b->random_seed}}}};
-		if (!b->premise_sha256.empty())
-			bj["premise_sha256"] = b->premise_sha256;
+		nlohmann::json files = nlohmann::json::array();
+		for (const auto &f : b->certificate)
+			files.push_back({{"file", f.name}, {"role", f.role}, {"expected", f.expected}, {"sha256", f.sha256}});
+		bj["certificate"] = files;
+		if (b->certification_checked)
+			bj["certified_by"] = b->certified_by;
 		if (!b->error.empty())
 			bj["error"] = b->error;
 		j["bundle"] = bj;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-// iommufd-lu export-smt2 --out DIR: every query (and each safety query's
-// premise) as a self-contained QF_ABV SMT-LIB2 file, with manifest.json
-// giving what Z3 answered, so that z3, cvc5 or boolector alone can recheck.
+// iommufd-lu export-smt2 --out DIR: the certificate of every verdict (each
+// check it rests on) as self-contained QF_BV SMT-LIB2 files, with
+// manifest.json giving per verdict its files and what Z3 answered on each,
+// so that z3, cvc5 or boolector alone can re-check it (`certify DIR`).
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -139,7 +140,7 @@ int run_export(const export_opts &o)
 	}
 	const std::size_t n = vars.size() * props.size();
 	std::vector<std::vector<lu::model::smt2_query>> qs(n);
-	std::vector<std::string> errs(n);
+	std::vector<lu::model::result> rs(n);
 	std::atomic<std::size_t> next{0};
 	{
 		progress prog("export-smt2", o.quiet);
@@ -148,7 +149,7 @@ int run_export(const export_opts &o)
 		auto worker = [&] {
 			for (std::size_t i; (i = next++) < n;) {
 				const auto t0 = std::chrono::steady_clock::now();
-				qs[i] = lu::model::export_smt2(vars[i / props.size()], props[i % props.size()], popt, &errs[i]);
+				rs[i] = lu::model::prove(vars[i / props.size()], props[i % props.size()], popt, &qs[i]);
 				if (done)
 					done(i, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
 			}
@@ -172,16 +173,25 @@ int run_export(const export_opts &o)
 	if (!stale.empty())
 		fmt::print("removed {} files of the previous export in {}\n", stale.size(), o.out);
 
-	nlohmann::json files = nlohmann::json::array();
+	nlohmann::json files = nlohmann::json::array(), verdicts = nlohmann::json::array();
 	std::string sums; // SHA256SUMS: `sha256sum -c SHA256SUMS` checks the files
 	int rc = EXIT_RAN;
 	for (std::size_t i = 0; i < n; ++i) {
-		if (!errs[i].empty() || qs[i].empty()) {
+		const auto &r = rs[i];
+		if (qs[i].empty()) {
 			fmt::print(stderr, "export-smt2: {} {}: {}\n", lu::name(vars[i / props.size()]),
-				   lu::model::info(props[i % props.size()]).name, errs[i]);
+				   lu::model::info(props[i % props.size()]).name, r.reason);
 			rc = EXIT_FAILED;
 			continue;
 		}
+		nlohmann::json names = nlohmann::json::array();
+		for (const auto &q : qs[i])
+			names.push_back(q.file);
+		verdicts.push_back({{"variant", std::string(lu::name(r.variant))},
+				    {"property", lu::model::info(r.property).name},
+				    {"verdict", lu::model::name(r.verdict)},
+				    {"every_depth", r.every_depth},
+				    {"files", names}});
 		for (auto &q : qs[i]) {
 			const auto path = std::filesystem::path(o.out) / q.file;
 			std::ofstream f(path);
@@ -194,6 +204,7 @@ int run_export(const export_opts &o)
 					 {"variant", q.variant},
 					 {"property", q.property},
 					 {"role", q.role},
+					 {"what", q.what},
 					 {"expected", q.expected},
 					 {"logic", "QF_BV"},
 					 {"sha256", lu::verify::sha256_hex(q.text)}});
@@ -208,15 +219,19 @@ int run_export(const export_opts &o)
 		  {"params", {{"rlimit", popt.rlimit}, {"random_seed", popt.random_seed}, {"logic", "QF_BV"}}}}},
 		{"model", {{"sha256", lu::verify::model_source_sha256()}}},
 		{"build", {{"config", lu::verify::build_config()}, {"sha256", lu::verify::build_sha256()}}},
-		{"recheck", "sha256sum -c SHA256SUMS, then z3 FILE or cvc5 FILE: each prints the file's 'expected' (docs/citing.md)"},
+		{"recheck", "iommufd-lu certify DIR; by hand: sha256sum -c SHA256SUMS, then z3 FILE, cvc5 --bitblast=eager FILE "
+			    "or boolector FILE: each prints the file's 'expected' (docs/citing.md, Certificates)"},
 		{"bounds", {{"devices", popt.bounds.devices}, {"hwpts", popt.bounds.hwpts}, {"depth", popt.bounds.depth}, {"pasid_bits", lu::PASID_BITS}}},
 		{"expected_meaning",
-		 "query: sat = counterexample (safety) or witness (capability); premise: sat = non-vacuous"},
+		 "each file's 'what' says what its expected answer proves; a verdict holds when every file of it gives "
+		 "its expected answer"},
+		{"verdicts", verdicts},
 		{"files", files}};
 	std::ofstream m(std::filesystem::path(o.out) / MANIFEST);
 	m << manifest.dump(2) << "\n";
 	std::ofstream(std::filesystem::path(o.out) / SUMS) << sums;
-	fmt::print("wrote {} files, manifest.json and SHA256SUMS to {}\n", files.size(), o.out);
+	fmt::print("wrote the certificates of {} verdicts ({} files), manifest.json and SHA256SUMS to {}\n",
+		   verdicts.size(), files.size(), o.out);
 	return rc;
 }
 
@@ -225,7 +240,7 @@ int run_export(const export_opts &o)
 void add_export_smt2(CLI::App &app, int *rc)
 {
 	auto o = std::make_shared<export_opts>();
-	auto *cmd = app.add_subcommand("export-smt2", "Write every query as a self-contained SMT-LIB2 file with a manifest");
+	auto *cmd = app.add_subcommand("export-smt2", "Write the certificate of every verdict (each check it rests on) as self-contained SMT-LIB2 files with a manifest");
 	cmd->add_option("--out", o->out, "Output folder: new or empty (exit 2 otherwise), unless --replace")->required();
 	cmd->add_flag("--replace", o->replace,
 		      "Into a folder of a previous export: first remove the files it wrote (those its manifest.json "

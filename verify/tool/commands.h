@@ -23,9 +23,11 @@ void add_crosscheck(CLI::App &app, int *rc);
 /** iommufd-lu prove: the verdict table, then each counterexample (cmd_prove.cpp). */
 void add_prove(CLI::App &app, int *rc);
 
-/** iommufd-lu export-smt2 --out DIR: every query as SMT-LIB2 (cmd_export_smt2.cpp). */
+/** iommufd-lu export-smt2 --out DIR: every verdict's certificate as SMT-LIB2 (cmd_export_smt2.cpp). */
 void add_export_smt2(CLI::App &app, int *rc);
 
+/** iommufd-lu certify DIR: re-check an export's certificates with other solvers (cmd_certify.cpp). */
+void add_certify(CLI::App &app, int *rc);
 /** iommufd-lu image inspect|verify|example: hand-over images (cmd_image.cpp). */
 void add_image(CLI::App &app, int *rc);
 

@@ -20,6 +20,7 @@ int main(int argc, char **argv)
 	lu::cli::add_crosscheck(app, &rc);
 	lu::cli::add_prove(app, &rc);
 	lu::cli::add_export_smt2(app, &rc);
+	lu::cli::add_certify(app, &rc);
 	lu::cli::add_image(app, &rc);
 	lu::cli::add_report(app, &rc);
 

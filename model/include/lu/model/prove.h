@@ -221,36 +221,40 @@ struct prove_options {
 };
 
 /**
- * @brief Check one property for one kernel variant.
- * @param v the kernel variant
- * @param p the property
- * @param opt bounds, solver budget and seed
- * @context Creates its own Z3 context; safe to call from several threads.
- * @return a result; never throws (a z3::exception becomes verdict::error).
+ * @brief One check a verdict rests on, as a self-contained SMT-LIB2 script:
+ * one file of the verdict's certificate (docs/citing.md, "Certificates").
  */
-result prove(const lu::variant &v, property p, const prove_options &opt);
-
-/** @brief One query as a self-contained SMT-LIB2 script. */
 struct smt2_query {
-	std::string file;     /**< suggested file name, e.g. "v1__no-silent-pasid-loss.smt2" */
+	std::string file;     /**< suggested file name, e.g. "v1__no-silent-pasid-loss.witness.smt2" */
 	std::string variant;  /**< preset name or "custom" */
 	std::string property; /**< property id */
-	std::string role;     /**< "query" or "premise" */
+	/**
+	 * which check: "query" (the BMC query at the full depth), "witness"
+	 * (that query with the configuration and every step's arguments fixed
+	 * to the decoded trace), "premise" (non-vacuity), "twin-lemma", "step"
+	 * (a step-local induction step), or an obligation of an inductive
+	 * proof by its name in kebab case (e.g. "invariant-is-inductive")
+	 */
+	std::string role;
+	std::string what;     /**< what the expected answer proves, in words */
 	std::string expected; /**< what Z3 answered here: "sat", "unsat" or "unknown" */
 	std::string text;     /**< the script: set-logic, declarations, assertions, check-sat */
 };
 
 /**
- * @brief The query of (@p v, @p p) at the full depth (and its premise, for
- * safety properties), in QF_BV, each with Z3's answer.
+ * @brief Check one property for one kernel variant.
  * @param v the kernel variant
  * @param p the property
- * @param opt bounds and solver budget (the answer recorded uses them)
- * @param error set to the reason when the export fails (may be nullptr)
- * @return the query, then the premise (safety only); empty on error.
- * @context Creates its own Z3 context and runs one check per query; never
- * throws; an error gives an empty vector and sets @p error.
+ * @param opt bounds, solver budget and seed
+ * @param certificate if not nullptr, receives the verdict's certificate:
+ * every check the verdict rests on, each with Z3's answer (an every-depth
+ * proof: each obligation; a bounded proof or a missing witness: the BMC
+ * query; a counterexample or a witness: the query with the decoded trace
+ * fixed; a safety property: also its premise). Empty on verdict::error.
+ * @context Creates its own Z3 context; safe to call from several threads.
+ * @return a result; never throws (a z3::exception becomes verdict::error).
  */
-std::vector<smt2_query> export_smt2(const lu::variant &v, property p, const prove_options &opt, std::string *error);
+result prove(const lu::variant &v, property p, const prove_options &opt,
+	     std::vector<smt2_query> *certificate = nullptr);
 
 } // namespace lu::model

@@ -50,10 +50,26 @@ struct bundle {
 	std::string model_sha256; /**< model/src and model/include, at build time */
 	std::string build_sha256; /**< compiler, flags, build type and git hash */
 	std::string build_config; /**< the text build_sha256 hashes */
-	std::string query_file;   /**< file name export-smt2 writes for the query */
-	std::string query_sha256; /**< the exported query text; empty if export failed */
-	std::string query_expected; /**< what Z3 answered on the exported query */
-	std::string premise_sha256; /**< the exported premise (safety only), else empty */
+	/** @brief One file of the verdict's certificate, as export-smt2 writes it. */
+	struct file {
+		std::string name;     /**< file name, e.g. "v2__no-silent-pasid-loss.witness.smt2" */
+		std::string role;     /**< lu::model::smt2_query::role */
+		std::string expected; /**< what Z3 answered on it */
+		std::string sha256;   /**< of its text */
+	};
+	std::vector<file> certificate; /**< every check the verdict rests on; empty if export failed */
+	/**
+	 * SHA-256 of the certificate's lines of SHA256SUMS ("<sha256>  <name>\n"
+	 * per file, in order): one digest for the whole certificate
+	 */
+	std::string certificate_sha256;
+	/**
+	 * the solvers that certified this very certificate (same digest) in the
+	 * output of `certify --format json` given to apply_certification();
+	 * empty when none did or none was given
+	 */
+	std::vector<std::string> certified_by;
+	bool certification_checked = false; /**< apply_certification() saw this bundle */
 	std::string solver_name;    /**< "z3" */
 	std::string solver_version; /**< e.g. "4.8.12.0" */
 	std::uint64_t rlimit = 0;   /**< Z3 resource limit per check */
@@ -61,6 +77,20 @@ struct bundle {
 	std::string logic = "QF_BV"; /**< SMT-LIB2 logic of the exported queries */
 	std::string error;          /**< why the query could not be exported, if it could not */
 };
+
+/**
+ * @brief Record in each bundle which solvers certified its certificate,
+ * from the output of `iommufd-lu certify --format json`: the verdict of the
+ * same variant and property whose certificate_sha256 is the bundle's.
+ * @param results the results of @p bundles (same order)
+ * @param bundles the bundles to update
+ * @param certify_json the parsed output of certify --format json
+ * @return the number of bundles found certified by at least one solver.
+ * @throws std::invalid_argument when @p certify_json is not of that shape.
+ * @context Any context.
+ */
+std::size_t apply_certification(const std::vector<lu::model::result> &results, std::vector<bundle> &bundles,
+				const nlohmann::json &certify_json);
 
 /**
  * @brief SHA-256 of @p data as 64 lower-case hex digits (OpenSSL's EVP).
