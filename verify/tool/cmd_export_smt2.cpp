@@ -19,6 +19,7 @@
 #include "selection.h"
 #include "lu/model/prove.h"
 #include "lu/model/solver_info.h"
+#include "lu/verify/emit.h"
 #include "lu/verify/report.h"
 #include "lu/verify/version.h"
 
@@ -46,16 +47,17 @@ std::vector<std::filesystem::path> previous_export(const std::filesystem::path &
 	std::ifstream in(dir / MANIFEST);
 	if (in) {
 		auto m = nlohmann::json::parse(in, nullptr, false);
-		if (m.is_object() && m.contains("files") && m["files"].is_array())
-			for (const auto &f : m["files"])
-				if (f.is_object() && f.contains("file") && f["file"].is_string()) {
-					std::string n = f["file"];
-					if (!n.empty() && n != "." && n != ".." && n.find('/') == std::string::npos)
-						names.insert(n);
-				}
+		for (const char *list : {"files", "scenarios"})
+			if (m.is_object() && m.contains(list) && m[list].is_array())
+				for (const auto &f : m[list])
+					if (f.is_object() && f.contains("file") && f["file"].is_string()) {
+						std::string n = f["file"];
+						if (!n.empty() && n != "." && n != ".." && n.find('/') == std::string::npos)
+							names.insert(n);
+					}
 	}
 	for (const auto &e : std::filesystem::directory_iterator(dir, ec))
-		if (e.path().extension() == ".smt2")
+		if (e.path().extension() == ".smt2" || e.path().extension() == ".lu")
 			names.insert(e.path().filename().string());
 	names.insert(MANIFEST);
 	names.insert(SUMS);
@@ -173,7 +175,8 @@ int run_export(const export_opts &o)
 	if (!stale.empty())
 		fmt::print("removed {} files of the previous export in {}\n", stale.size(), o.out);
 
-	nlohmann::json files = nlohmann::json::array(), verdicts = nlohmann::json::array();
+	nlohmann::json files = nlohmann::json::array(), verdicts = nlohmann::json::array(),
+		       scenarios = nlohmann::json::array();
 	std::string sums; // SHA256SUMS: `sha256sum -c SHA256SUMS` checks the files
 	int rc = EXIT_RAN;
 	for (std::size_t i = 0; i < n; ++i) {
@@ -187,11 +190,27 @@ int run_export(const export_opts &o)
 		nlohmann::json names = nlohmann::json::array();
 		for (const auto &q : qs[i])
 			names.push_back(q.file);
-		verdicts.push_back({{"variant", std::string(lu::name(r.variant))},
-				    {"property", lu::model::info(r.property).name},
-				    {"verdict", lu::model::name(r.verdict)},
-				    {"every_depth", r.every_depth},
-				    {"files", names}});
+		nlohmann::json verdict{{"variant", std::string(lu::name(r.variant))},
+				       {"property", lu::model::info(r.property).name},
+				       {"verdict", lu::model::name(r.verdict)},
+				       {"every_depth", r.every_depth},
+				       {"files", names}};
+		// A witness also as a scenario, for `iommufd-lu check` to replay
+		// on model and impl.
+		if (const std::string lu_text = lu::verify::witness_scenario(r); !lu_text.empty()) {
+			const std::string name = std::string(lu::name(r.variant)) + "__" +
+						 std::string(lu::model::info(r.property).name) + ".witness.lu";
+			std::ofstream f(std::filesystem::path(o.out) / name);
+			f << lu_text;
+			if (!f) {
+				fmt::print(stderr, "export-smt2: cannot write {}/{}\n", o.out, name);
+				return EXIT_BAD_INPUT;
+			}
+			scenarios.push_back({{"file", name}, {"sha256", lu::verify::sha256_hex(lu_text)}});
+			sums += fmt::format("{}  {}\n", lu::verify::sha256_hex(lu_text), name);
+			verdict["scenario"] = name;
+		}
+		verdicts.push_back(verdict);
 		for (auto &q : qs[i]) {
 			const auto path = std::filesystem::path(o.out) / q.file;
 			std::ofstream f(path);
@@ -226,7 +245,8 @@ int run_export(const export_opts &o)
 		 "each file's 'what' says what its expected answer proves; a verdict holds when every file of it gives "
 		 "its expected answer"},
 		{"verdicts", verdicts},
-		{"files", files}};
+		{"files", files},
+		{"scenarios", scenarios}};
 	std::ofstream m(std::filesystem::path(o.out) / MANIFEST);
 	m << manifest.dump(2) << "\n";
 	std::ofstream(std::filesystem::path(o.out) / SUMS) << sums;
@@ -244,7 +264,7 @@ void add_export_smt2(CLI::App &app, int *rc)
 	cmd->add_option("--out", o->out, "Output folder: new or empty (exit 2 otherwise), unless --replace")->required();
 	cmd->add_flag("--replace", o->replace,
 		      "Into a folder of a previous export: first remove the files it wrote (those its manifest.json "
-		      "names, *.smt2, manifest.json, SHA256SUMS), leave the rest");
+		      "names, *.smt2, *.lu, manifest.json, SHA256SUMS), leave the rest");
 	add_selection_options(cmd, &o->sel);
 	add_quiet_flag(cmd, &o->quiet);
 	cmd->callback([o, rc] { *rc = run_export(*o); });
