@@ -367,9 +367,16 @@ std::vector<obligation> loss_induction(z3::context &c, const lu::variant &v, pro
 	auto ack = [&](const sym_state &s, unsigned d) { return (s.dflags[d] & ign_bit) != zero_flags; };
 	auto cnt_val = [&](unsigned n) { return c.bv_val(n, dm.cnt_bits); };
 
-	// E: attach[g][p] is none iff devs[g][p] is empty (every slot).
+	// E: attach[g][p] is none iff devs[g][p] is empty (every slot); and
+	// every hwpt reference of the state names an hwpt (none or 1..H): a ref
+	// is H + 1 bits wide only when H + 1 is a power of two, so without this
+	// an arbitrary state may hold a dangling ref that no trace can make.
 	auto table_inv = [&](const sym_state &s) {
 		z3::expr r = T;
+		const z3::expr top = m.ref(H - 1);
+		for (const auto *refs : {&s.att, &s.rec_rid, &s.rec_att})
+			for (const auto &x : *refs)
+				r = r && z3::ule(x, top);
 		for (unsigned g = 0; g < D; ++g)
 			for (unsigned j = 0; j < K; ++j) {
 				z3::expr some = c.bool_val(false);
@@ -436,6 +443,10 @@ std::vector<obligation> loss_induction(z3::context &c, const lu::variant &v, pro
 	base.push_back(m.canonical_step(steps[0]));
 	const sym_state &s = u.states[0], &n = u.states[1];
 	std::vector<obligation> out;
+	{
+		sym_state s0 = make_state(c, dm, K, "t_");
+		out.push_back({"table invariant holds initially", {{m.wellformed_config(), m.initial(s0)}, !table_inv(s0)}});
+	}
 	out.push_back({"table invariant is inductive", {base, table_inv(s) && !table_inv(n)}});
 	// The counters' step lemma: a counter moves by exactly the change of
 	// its own contribution at the step's PASID, and no other index's
