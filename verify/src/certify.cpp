@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -17,12 +16,12 @@
 #include <fstream>
 #include <map>
 #include <sstream>
-#include <thread>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "lu/verify/report.h"
+#include "parallel.h"
 
 extern char **environ;
 
@@ -251,34 +250,24 @@ certify_result certify(const certificate_set &set, const std::vector<cert_solver
 		for (std::size_t s = 0; s < solvers.size(); ++s)
 			todo.emplace_back(i, s);
 	}
-	// Longest first would need sizes; the solvers' order interleaves well enough.
 	res.runs.resize(todo.size());
-	std::atomic<std::size_t> next{0};
-	auto worker = [&] {
-		for (std::size_t k; (k = next++) < todo.size();) {
-			const auto [fi, si] = todo[k];
-			std::vector<std::string> argv{"timeout", "-k", "5", std::to_string(seconds)};
-			argv.insert(argv.end(), solvers[si].argv.begin(), solvers[si].argv.end());
-			argv.push_back((std::filesystem::path(set.dir) / set.files[fi].name).string());
-			const auto s0 = std::chrono::steady_clock::now();
-			int status = 0;
-			const std::string out = run_process(argv, &status);
-			cert_run &r = res.runs[k];
-			r.file = fi;
-			r.solver = si;
-			r.expected = set.files[fi].expected;
-			r.got = answer_of(out, status);
-			r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - s0).count();
-			if (on_done)
-				on_done(r);
-		}
-	};
-	std::vector<std::thread> pool;
-	for (unsigned t = 1; t < std::max(1u, jobs); ++t)
-		pool.emplace_back(worker);
-	worker();
-	for (auto &t : pool)
-		t.join();
+	internal::parallel_for(todo.size(), jobs, [&](std::size_t k) {
+		const auto [fi, si] = todo[k];
+		std::vector<std::string> argv{"timeout", "-k", "5", std::to_string(seconds)};
+		argv.insert(argv.end(), solvers[si].argv.begin(), solvers[si].argv.end());
+		argv.push_back((std::filesystem::path(set.dir) / set.files[fi].name).string());
+		const auto s0 = std::chrono::steady_clock::now();
+		int status = 0;
+		const std::string out = run_process(argv, &status);
+		cert_run &r = res.runs[k];
+		r.file = fi;
+		r.solver = si;
+		r.expected = set.files[fi].expected;
+		r.got = answer_of(out, status);
+		r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - s0).count();
+		if (on_done)
+			on_done(r);
+	});
 	res.wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 	return res;
 }

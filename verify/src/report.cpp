@@ -22,6 +22,7 @@
 #include "lu/verify/bundle_info.h"
 #include "lu/verify/uapi.h"
 #include "lu/verify/version.h"
+#include "parallel.h"
 
 namespace lu::verify {
 
@@ -104,29 +105,7 @@ std::size_t apply_certification(const std::vector<lu::model::result> &results, s
 	return certified;
 }
 
-namespace {
-
-// Run fn(i) for i in [0, n) on jobs threads; on_done(i, seconds) after each.
-template <class F> void parallel_for(std::size_t n, unsigned jobs, F fn, const cell_done_fn &on_done)
-{
-	std::atomic<std::size_t> next{0};
-	auto worker = [&] {
-		for (std::size_t i; (i = next++) < n;) {
-			const auto t0 = std::chrono::steady_clock::now();
-			fn(i);
-			if (on_done)
-				on_done(i, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-		}
-	};
-	std::vector<std::thread> pool;
-	for (unsigned t = 1; t < std::max(1u, jobs); ++t)
-		pool.emplace_back(worker);
-	worker();
-	for (auto &t : pool)
-		t.join();
-}
-
-} // namespace
+using internal::parallel_for;
 
 std::vector<lu::model::result> prove_cells(const std::vector<lu::variant> &variants,
 					   const std::vector<lu::model::property> &props, const run_info &run,
