@@ -182,7 +182,19 @@ certificate_set load_certificates(const std::string &dir)
 		throw bad("not a manifest of export-smt2 (an object with the arrays 'files' and 'verdicts')");
 	certificate_set set;
 	set.dir = dir;
-	std::map<std::string, std::size_t> index;
+	std::map<std::string, std::size_t> index, scenario_index;
+	if (m.contains("scenarios") && m["scenarios"].is_array())
+		for (const auto &f : m["scenarios"]) {
+			if (!f.is_object() || !f.contains("file") || !f["file"].is_string() || !f.contains("sha256") ||
+			    !f["sha256"].is_string())
+				throw bad(fmt::format("scenarios[{}]: no strings 'file' and 'sha256'", set.scenarios.size()));
+			cert_scenario cs{f["file"], f["sha256"]};
+			if (!plain_name(cs.name))
+				throw bad(fmt::format("scenarios[{}]: '{}' is not a plain file name", set.scenarios.size(),
+						      cs.name));
+			scenario_index.emplace(cs.name, set.scenarios.size());
+			set.scenarios.push_back(std::move(cs));
+		}
 	for (const auto &f : m["files"]) {
 		auto str = [&](const char *k) {
 			if (!f.is_object() || !f.contains(k) || !f[k].is_string())
@@ -208,7 +220,8 @@ certificate_set load_certificates(const std::string &dir)
 		cv.variant = v["variant"];
 		cv.property = v["property"];
 		cv.verdict = v["verdict"];
-		cv.every_depth = v.value("every_depth", false);
+		const auto ed = v.find("every_depth");
+		cv.every_depth = ed != v.end() && *ed == true;
 		for (const auto &n : v["files"]) {
 			const auto it = n.is_string() ? index.find(n.get<std::string>()) : index.end();
 			if (it == index.end())
@@ -216,11 +229,28 @@ certificate_set load_certificates(const std::string &dir)
 						      n.dump()));
 			cv.files.push_back(it->second);
 		}
+		if (v.contains("scenario")) {
+			const auto it = v["scenario"].is_string() ? scenario_index.find(v["scenario"].get<std::string>())
+								  : scenario_index.end();
+			if (it == scenario_index.end())
+				throw bad(fmt::format("verdicts[{}]: scenario {} is not in 'scenarios'", set.verdicts.size(),
+						      v["scenario"].dump()));
+			cv.scenario = static_cast<long>(it->second);
+		}
 		if (cv.files.empty())
 			throw bad(fmt::format("verdicts[{}] ({} {}): no file", set.verdicts.size(), cv.variant, cv.property));
 		set.verdicts.push_back(std::move(cv));
 	}
 	return set;
+}
+
+std::string read_scenario(const certificate_set &set, std::size_t i, std::string *error)
+{
+	const auto &sc = set.scenarios.at(i);
+	std::string text = read_bounded(std::filesystem::path(set.dir) / sc.name, CERT_FILE_MAX_BYTES, error);
+	if (error->empty() && sha256_hex(text) != sc.sha256)
+		*error = fmt::format("SHA-256 {} is not the manifest's {}", sha256_hex(text), sc.sha256);
+	return error->empty() ? text : std::string();
 }
 
 certify_result certify(const certificate_set &set, const std::vector<cert_solver> &solvers, unsigned seconds,

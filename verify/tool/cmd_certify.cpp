@@ -10,8 +10,11 @@
 
 #include "commands.h"
 #include "progress.h"
+#include "lu/verify/backend.h"
 #include "lu/verify/certify.h"
+#include "lu/verify/judge.h"
 #include "lu/verify/report.h"
+#include "lu/verify/scenario.h"
 
 namespace lu::cli {
 
@@ -61,6 +64,34 @@ int run_certify(const certify_opts &o)
 			prog.done(fmt::format("{} {}", solvers[r.solver].name, set.files[r.file].name), r.seconds);
 		});
 	}
+
+	// Each witness's scenario, replayed on the model and on the impl: they
+	// must give the decoded trace's returns, loss and restored set.
+	std::vector<std::string> replay(set.verdicts.size()); // "", "pass" or why not
+	std::size_t replay_failures = 0;
+	{
+		const auto impl = make_impl_backend();
+		const auto model = make_model_backend();
+		for (std::size_t v = 0; v < set.verdicts.size(); ++v) {
+			if (set.verdicts[v].scenario < 0)
+				continue;
+			const auto &sc = set.scenarios[static_cast<std::size_t>(set.verdicts[v].scenario)];
+			std::string err;
+			const std::string text = read_scenario(set, static_cast<std::size_t>(set.verdicts[v].scenario), &err);
+			if (err.empty()) {
+				try {
+					const auto j = judge(parse_scenario(text, sc.name), *impl, *model);
+					if (j.overall != lu::verify::verdict::pass)
+						err = fmt::format("{} on replay", name(j.overall));
+				} catch (const scenario_error &e) {
+					err = e.what();
+				}
+			}
+			replay[v] = err.empty() ? "pass" : fmt::format("{}: {}", sc.name, err);
+			replay_failures += !err.empty();
+		}
+	}
+	const bool ok = res.ok() && replay_failures == 0;
 
 	// Per verdict and solver: certified when every file agreed.
 	std::map<std::size_t, const cert_run *> by_key; // file * solvers + solver
@@ -122,7 +153,8 @@ int run_certify(const certify_opts &o)
 						 {"every_depth", cv.every_depth},
 						 {"files", cv.files.size()},
 						 {"certified_by", by},
-						 {"solvers", per}});
+						 {"solvers", per},
+						 {"replay", replay[v].empty() ? nlohmann::json(nullptr) : nlohmann::json(replay[v])}});
 		}
 		j["problems"] = nlohmann::json::array();
 		for (const auto &r : res.runs)
@@ -137,10 +169,11 @@ int run_certify(const certify_opts &o)
 		j["no_answer"] = res.no_answer();
 		j["skipped"] = res.skipped;
 		j["certified_verdicts"] = certified_by_all;
+		j["replay_failures"] = replay_failures;
 		j["wall"] = res.wall;
-		j["ok"] = res.ok();
+		j["ok"] = ok;
 		fmt::print("{}\n", j.dump(2));
-		return res.ok() ? EXIT_RAN : EXIT_FAILED;
+		return ok ? EXIT_RAN : EXIT_FAILED;
 	}
 
 	std::string names;
@@ -151,6 +184,7 @@ int run_certify(const certify_opts &o)
 	std::string head = fmt::format("  {:<52}", "verdict (files)");
 	for (const auto &s : solvers)
 		head += fmt::format(" {:<11}", s.name);
+	head += " replay";
 	fmt::print("{}\n", head);
 	for (std::size_t v = 0; v < set.verdicts.size(); ++v) {
 		const auto &cv = set.verdicts[v];
@@ -159,11 +193,15 @@ int run_certify(const certify_opts &o)
 		for (std::size_t s = 0; s < solvers.size(); ++s)
 			line += fmt::format(" {:<11}", fmt::format("{} {:.1f}s", st[v][s].certified ? "ok" : "FAIL",
 								     st[v][s].seconds));
+		line += replay[v].empty() ? " -" : replay[v] == "pass" ? " pass" : " FAIL";
 		fmt::print("{}\n", line);
 	}
 	fmt::print("\n");
 	for (const auto &h : res.hash_failures)
 		fmt::print("HASH {}\n", h);
+	for (const auto &r : replay)
+		if (!r.empty() && r != "pass")
+			fmt::print("REPLAY {}\n", r);
 	for (const auto &r : res.runs)
 		if (!r.agrees())
 			fmt::print("{} {}: {} says {}, z3 in-process said {} ({:.1f} s)\n",
@@ -173,10 +211,11 @@ int run_certify(const certify_opts &o)
 		fmt::print("{}: {}/{} runs agree, {:.1f} s in all\n", solvers[s].name, solver_agree[s], solver_runs[s],
 			   solver_seconds[s]);
 	fmt::print("{} of {} verdicts certified by every solver; {} disagreements, {} without an answer, {} hash "
-		   "failures, {} files skipped (z3 gave up in-process); {:.1f} s wall\n",
+		   "failures, {} files skipped (z3 gave up in-process); {} witnesses replayed on model and impl, {} "
+		   "failed; {:.1f} s wall\n",
 		   certified_by_all, set.verdicts.size(), res.disagreements(), res.no_answer(), res.hash_failures.size(),
-		   res.skipped, res.wall);
-	return res.ok() ? EXIT_RAN : EXIT_FAILED;
+		   res.skipped, set.scenarios.size(), replay_failures, res.wall);
+	return ok ? EXIT_RAN : EXIT_FAILED;
 }
 
 } // namespace

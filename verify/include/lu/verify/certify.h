@@ -49,6 +49,14 @@ struct cert_verdict {
 	std::string variant, property, verdict;
 	bool every_depth = false;
 	std::vector<std::size_t> files; /**< indices into certificate_set::files */
+	/** its witness as a scenario: an index into certificate_set::scenarios, or -1 */
+	long scenario = -1;
+};
+
+/** @brief A witness's scenario file (manifest.json "scenarios"). */
+struct cert_scenario {
+	std::string name;   /**< plain file name inside the export folder */
+	std::string sha256; /**< of its text */
 };
 
 /** @brief What an export folder holds, read from its manifest. */
@@ -56,6 +64,7 @@ struct certificate_set {
 	std::string dir;
 	std::vector<cert_file> files;
 	std::vector<cert_verdict> verdicts;
+	std::vector<cert_scenario> scenarios;
 };
 
 /** @brief Bad input: a folder that is not a readable export. what() says where and why. */
@@ -74,6 +83,16 @@ public:
  * or not of that shape.
  */
 certificate_set load_certificates(const std::string &dir);
+
+/**
+ * @brief The text of a scenario of @p set, checked against its SHA-256.
+ * @param set from load_certificates()
+ * @param i an index into set.scenarios
+ * @param error set to why, when it cannot be read or does not match
+ * @return the text; empty on error.
+ * @context Reads the file system.
+ */
+std::string read_scenario(const certificate_set &set, std::size_t i, std::string *error);
 
 /** @brief One solver on one file. */
 struct cert_run {
