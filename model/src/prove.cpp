@@ -320,8 +320,8 @@ result prove(const lu::variant &v, property p, const prove_options &opt, std::ve
 	if (certificate)
 		certificate->clear();
 	try {
-		if (opt.bounds.devices < 1 || opt.bounds.hwpts < 2 || opt.bounds.depth < 1 || opt.bounds.depth > 200)
-			throw std::invalid_argument("bounds out of range (devices >= 1, hwpts >= 2, 1 <= depth <= 200)");
+		if (opt.bounds.devices < 1 || opt.bounds.hwpts < 1 || opt.bounds.depth < 1 || opt.bounds.depth > 200)
+			throw std::invalid_argument("bounds out of range (devices >= 1, hwpts >= 1, 1 <= depth <= 200)");
 		z3::context c;
 		std::vector<check> cert; // the checks the verdict rests on
 		const bool share = twin_shares(c, v, p, opt, &cert);

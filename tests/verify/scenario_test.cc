@@ -119,6 +119,27 @@ TEST(Scenario, AboutKeepsItsBlankLines)
 	EXPECT_EQ(lu::verify::format_scenario(parse_scenario(again, "again.lu")), again);
 }
 
+// A control character anywhere (here a second CR, which the CRLF rule does
+// not strip) is refused with its line and column (found by
+// verify/fuzz/scenario_fuzz.cc: it did not survive a round trip).
+TEST(Scenario, RefusesControlCharacters)
+{
+	const std::string before = "scenario all+rid+preserve\nabout:\n  One.";
+	const std::string after = "\nconfig:\n  device 0 group=0 max_pasids=0\n  hwpt 0 paging\ntrace:\n"
+				 "  mark_preserve hwpt=0 token=1\nexpect *: rets 0\n";
+	EXPECT_NO_THROW(parse_scenario(before + "\r" + after, "crlf.lu"));
+	for (const std::string &bad : std::vector<std::string>{"\r\r", std::string("\0", 1), "\x1b", "\x7f"}) {
+		try {
+			parse_scenario(before + bad + after, "ctl.lu");
+			ADD_FAILURE() << "accepted a control character";
+		} catch (const lu::verify::scenario_error &e) {
+			EXPECT_EQ(e.where().line, 3);
+			EXPECT_EQ(e.where().column, 7);
+			EXPECT_NE(e.where().message.find("control character"), std::string::npos) << e.what();
+		}
+	}
+}
+
 TEST(Scenario, ErrnoNamesRoundTrip)
 {
 	for (int r : {0, -2, -14, -16, -17, -19, -22, -95, -98, -7})

@@ -543,6 +543,14 @@ scenario parser::run()
 	for (std::size_t i = 0; i < lines_.size(); i++) {
 		int ln = static_cast<int>(i) + 1;
 		std::string_view line = lines_[i];
+		// Plain text only: a control character (a stray CR, a NUL) would
+		// not survive a round trip through format_scenario() unchanged.
+		if (const auto bad = std::ranges::find_if(
+			    line, [](char ch) { return (static_cast<unsigned char>(ch) < 0x20 && ch != '\t') || ch == 0x7f; });
+		    bad != line.end())
+			fail(ln, static_cast<int>(bad - line.begin()) + 1,
+			     fmt::format("control character 0x{:02x}: a scenario is plain text",
+					 static_cast<unsigned char>(*bad)));
 		std::string_view t = trim(line);
 		if (t.empty() || t.front() == '#') {
 			if (sec_ == section::about && t.empty() && !s_.about.empty())

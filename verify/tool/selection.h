@@ -22,7 +22,7 @@ struct selection {
 	// 32-bit rlimit (0 would mean none), and threads of one Z3 context each.
 	static constexpr unsigned MIN_DEPTH = 1, MAX_DEPTH = 64;
 	static constexpr unsigned MIN_DEVICES = 1, MAX_DEVICES = 4;
-	static constexpr unsigned MIN_HWPTS = 2, MAX_HWPTS = 6;
+	static constexpr unsigned MIN_HWPTS = 1, MAX_HWPTS = 6;
 	static constexpr std::uint64_t MAX_RLIMIT = 0xffffffffu;
 	static constexpr unsigned MAX_JOBS = 256;
 
