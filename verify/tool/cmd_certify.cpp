@@ -23,7 +23,7 @@ namespace {
 struct certify_opts {
 	std::string dir;
 	std::vector<std::string> solvers;
-	unsigned timeout = 120;
+	unsigned timeout = 300;
 	unsigned jobs = 2;
 	std::string format = "text";
 	bool quiet = false;
