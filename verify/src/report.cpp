@@ -14,9 +14,7 @@
 #include <cerrno>
 #include <chrono>
 #include <map>
-#include <atomic>
 #include <stdexcept>
-#include <thread>
 
 #include "lu/model/solver_info.h"
 #include "lu/verify/bundle_info.h"
