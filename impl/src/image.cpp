@@ -353,9 +353,12 @@ int lu_img_parse(const void *data, std::size_t size, lu_img_view *view, lu_img_e
 		const std::uint64_t at = off_iommus + std::uint64_t(i) * sizeof(r);
 		if (r.idx != i)
 			return fail(e, -EINVAL, at, "iommu[%u]: idx %u is not its position", i, r.idx);
-		if (r.type != LU_IMG_IOMMU_MOCK || r.reserved)
+		if (r.type != LU_IMG_IOMMU_MOCK)
 			return fail(e, -EINVAL, at + offsetof(lu_img_iommu, type), "iommu[%u]: bad type %u", i,
 				    r.type);
+		if (r.reserved)
+			return fail(e, -EINVAL, at + offsetof(lu_img_iommu, reserved), "iommu[%u]: reserved %#x, not 0",
+				    i, r.reserved);
 	}
 
 	for (std::uint32_t i = 0; i < nh; i++) {
@@ -363,9 +366,12 @@ int lu_img_parse(const void *data, std::size_t size, lu_img_view *view, lu_img_e
 		const std::uint64_t at = off_hwpts + std::uint64_t(i) * sizeof(r);
 		if (r.idx != i)
 			return fail(e, -EINVAL, at, "hwpt[%u]: idx %u is not its position", i, r.idx);
-		if ((r.flags & ~LU_IMG_HWPT_KNOWN) || r.reserved)
+		if (r.flags & ~LU_IMG_HWPT_KNOWN)
 			return fail(e, -EINVAL, at + offsetof(lu_img_hwpt, flags), "hwpt[%u]: unknown flags %#x", i,
 				    r.flags);
+		if (r.reserved)
+			return fail(e, -EINVAL, at + offsetof(lu_img_hwpt, reserved), "hwpt[%u]: reserved %#x, not 0", i,
+				    r.reserved);
 		if (r.flags & LU_IMG_HWPT_NESTED) {
 			if (r.parent_idx >= nh)
 				return fail(e, -ENXIO, at + offsetof(lu_img_hwpt, parent_idx),

@@ -372,6 +372,580 @@ TEST_F(Image, ErrorMessageSaysWhatAndWhere)
 	EXPECT_STREQ(lu_img_strerror(e.err), "PASID out of range");
 }
 
+/* ---- every refusal: errno, offset and message, on a checksum-valid image ----
+ *
+ * Each test below starts from a valid image (`img`: example_image("full", 3),
+ * one device; `multi`: multi_device_image(), four devices, three hwpts one of
+ * them nested), changes the field one check is about, recomputes the checksum
+ * (so the refusal is never the checksum's) and asserts the errno, the byte
+ * offset and that the message names the record and the field. The fail()
+ * sites of impl/src/image.cpp, by message, and the test that reaches each:
+ *
+ *   lu_img_parse_header()
+ *     "truncated: %zu bytes, the magic alone needs"    Refusal.TruncatedBeforeTheMagicEnds
+ *     "wrong magic"                                    Refusal.WrongMagic
+ *     "truncated: %zu bytes, the header needs"         Refusal.TruncatedInTheHeader
+ *     "unknown major version"                          Refusal.UnknownMajorVersion
+ *     "compatible string is not"                       Refusal.WrongCompatibleString
+ *     "header_size %u, expected"                       Refusal.WrongHeaderSize
+ *     "%s record size %u, expected" (each of four)     Refusal.WrongRecordSizes
+ *     "unknown feature bits"                           Refusal.UnknownFeatureBits
+ *     "bad variant bytes" (each of four)               Refusal.BadVariantBytes
+ *     "nr_iommus %u above"                             Refusal.TooManyIommus
+ *     "nr_hwpts %u above"                              Refusal.TooManyHwpts
+ *     "nr_devices %u above"                            Refusal.TooManyDevices
+ *     "nr_pasids %u: more than %u devices can hold"    Refusal.MorePasidsThanDevicesHold
+ *     "nr_pasids %u without the PASID-table feature"   Refusal.PasidsWithoutTheirFeature
+ *     "total_size %llu, the counts give"               Refusal.TotalSizeNotTheCounts
+ *     "truncated: %llu bytes of %llu"                  Refusal.TruncatedBeforeTotalSize
+ *     "%llu trailing bytes after the image"            Refusal.TrailingBytes
+ *   lu_img_parse()
+ *     "bad checksum"                                   Refusal.BadChecksum
+ *     "iommu[%u]: idx %u is not its position"          Refusal.IommuIdxNotItsPosition
+ *     "iommu[%u]: bad type"                            Refusal.IommuBadType
+ *     "iommu[%u]: reserved %#x, not 0"                 Refusal.IommuReservedNotZero
+ *     "hwpt[%u]: idx %u is not its position"           Refusal.HwptIdxNotItsPosition
+ *     "hwpt[%u]: unknown flags"                        Refusal.HwptUnknownFlags
+ *     "hwpt[%u]: reserved %#x, not 0"                  Refusal.HwptReservedNotZero
+ *     "hwpt[%u]: parent %u dangles"                    Refusal.NestedParentDangles
+ *     "hwpt[%u]: parent %u is nested, not paging"      Refusal.NestedParentIsNested
+ *     "hwpt[%u]: nested hwpt with a token"             Refusal.NestedHwptWithAToken
+ *     "hwpt[%u]: paging hwpt with parent"              Refusal.PagingHwptWithAParent
+ *     "hwpt[%u]: hwpt id %u duplicates"                Refusal.DuplicateHwptId
+ *     "hwpt[%u]: token %#llx duplicates"               Refusal.DuplicateHwptToken
+ *     "device[%u]: idx %u is not its position"         Refusal.DeviceIdxNotItsPosition
+ *     "device[%u]: unknown flags"                      Refusal.DeviceUnknownFlags
+ *     "device[%u]: max_pasids %u above 2^20"           Refusal.MaxPasidsAbove2To20
+ *     "device[%u]: references without an iommufd"      Refusal.NoIommufdDeviceWithReferences
+ *     "device[%u]: iommu %u dangles"                   Refusal.DeviceIommuDangles
+ *     "device[%u]: RID hwpt %u dangles"                Refusal.DeviceRidHwptDangles
+ *     "device[%u]: BDF %#x duplicates"                 Refusal.DuplicateBdf
+ *     "device[%u]: token %#llx duplicates"             Refusal.DuplicateDeviceToken
+ *     "device[%u]: PASID slice starts at"              Refusal.PasidSliceNotWhereThePreviousEnds
+ *     "device[%u]: PASID slice [%u, +%u) past"         Refusal.PasidSlicePastTheTable
+ *     "device[%u] pasid[%u]: PASID %u outside"         Refusal.PasidZeroOrAtOrAbove2To20
+ *     "device[%u] pasid[%u]: PASID %u not below"       Refusal.PasidNotBelowMaxPasids
+ *     "device[%u] pasid[%u]: PASID %u twice"           Refusal.PasidTwiceInADevice
+ *     "device[%u] pasid[%u]: ... not sorted"           Refusal.PasidsNotSorted
+ *     "device[%u] pasid[%u]: hwpt %u dangles"          Refusal.PasidHwptDangles
+ *     "device[%u] pasid[%u]: hwpt %u is not pasid_compat" Refusal.PasidHwptNotPasidCompat
+ *     "device PASID slices hold %llu entries"          Refusal.PasidSlicesShortOfTheTable
+ *     "iommu[%u]: ref_count %u, %u devices"            Refusal.WrongIommuRefCount
+ *
+ * A new fail() site needs a row here and a test.
+ */
+
+/* The devices of multi_device_image(): each its own BDF, token and PASIDs. */
+struct multi_dev {
+	std::uint32_t devid;
+	std::uint64_t token;
+	std::uint32_t max_pasids;
+	std::vector<lu_img_pasid> pasids; // {pasid, hwpt index}, ascending
+};
+
+// Three devices with PASIDs, no two alike (one PASID number, 2, on two of
+// them through different hwpts), and one without; hwpt 0 paging (the RIDs),
+// hwpt 1 paging pasid_compat, hwpt 2 nested pasid_compat on hwpt 0.
+const std::vector<multi_dev> MULTI = {
+	{0x0108, 0x5001, lu::PASID_LIMIT, {{1, 1}, {2, 1}, {3, 2}}},
+	{0x0010, 0x5002, 4096, {{2, 2}, {7, 1}, {4000, 1}}},
+	{0x0a21, 0x5003, lu::PASID_LIMIT, {{5, 2}, {100, 2}}},
+	{0x0300, 0x5004, lu::PASID_LIMIT, {}},
+};
+constexpr std::uint32_t MULTI_HWPT_IDS[] = {20, 21, 22};
+constexpr std::uint32_t MULTI_PASIDS = 8;
+
+bytes multi_device_image()
+{
+	lu_img_counts c{};
+	c.nr_iommus = 1;
+	c.nr_hwpts = 3;
+	c.nr_devices = std::uint32_t(MULTI.size());
+	c.nr_pasids = MULTI_PASIDS;
+	c.features = LU_IMG_F_PASID_TABLE;
+	c.variant = preset("full");
+	image_writer w;
+	EXPECT_EQ(w.begin(c), 0);
+	w.add_iommu(std::uint32_t(MULTI.size()), 1, 2);
+	w.add_hwpt(0, MULTI_HWPT_IDS[0], LU_IMG_NONE, 0x100);
+	w.add_hwpt(LU_IMG_HWPT_PASID_COMPAT, MULTI_HWPT_IDS[1], LU_IMG_NONE, 0x101);
+	w.add_hwpt(LU_IMG_HWPT_PASID_COMPAT | LU_IMG_HWPT_NESTED, MULTI_HWPT_IDS[2], 0, 0);
+	for (std::uint32_t i = 0; i < MULTI.size(); i++) {
+		const multi_dev &m = MULTI[i];
+		lu_img_device d{};
+		d.devid = m.devid;
+		d.token = m.token;
+		d.iommufd_token = 1;
+		d.iommu_idx = 0;
+		d.rid_hwpt_idx = 0;
+		d.max_pasids = m.max_pasids;
+		d.group_id = i;
+		d.nr_pasids = std::uint32_t(m.pasids.size());
+		w.add_device(d);
+		for (const auto &p : m.pasids)
+			w.add_pasid(p.pasid, p.hwpt_idx);
+	}
+	lu_image out;
+	EXPECT_EQ(w.finish(&out), 0);
+	bytes b(out.data, out.data + out.size);
+	lu_image_free(&out);
+	return b;
+}
+
+/* Offsets into multi_device_image(). */
+constexpr std::size_t M_IOMMU = sizeof(lu_img_header);
+constexpr std::size_t M_HWPT = M_IOMMU + sizeof(lu_img_iommu);
+constexpr std::size_t M_DEV = M_HWPT + 3 * sizeof(lu_img_hwpt);
+constexpr std::size_t M_PASID = M_DEV + 4 * sizeof(lu_img_device);
+constexpr std::size_t m_hwpt(std::size_t i, std::size_t field) { return M_HWPT + i * sizeof(lu_img_hwpt) + field; }
+constexpr std::size_t m_dev(std::size_t i, std::size_t field) { return M_DEV + i * sizeof(lu_img_device) + field; }
+constexpr std::size_t m_pasid(std::size_t k, std::size_t field) { return M_PASID + k * sizeof(lu_img_pasid) + field; }
+
+struct Refusal : Image {
+	bytes multi = multi_device_image();
+	void SetUp() override
+	{
+		Image::SetUp();
+		ASSERT_EQ(multi.size(), M_PASID + MULTI_PASIDS * sizeof(lu_img_pasid));
+		ASSERT_EQ(parse(multi), 0);
+	}
+	// @b is refused with @err at @off, and its message holds each of @says.
+	// The checksum is recomputed first unless @keep_checksum (or @b is
+	// shorter than the header).
+	static void refused(bytes b, int err, std::uint64_t off, std::initializer_list<const char *> says,
+			    bool keep_checksum = false)
+	{
+		if (!keep_checksum && b.size() >= sizeof(lu_img_header))
+			fix_checksum(b);
+		lu_img_error e;
+		ASSERT_EQ(parse(b, &e), err) << e.what;
+		EXPECT_EQ(e.err, err);
+		EXPECT_EQ(e.offset, off) << e.what;
+		for (const char *s : says)
+			EXPECT_NE(std::strstr(e.what, s), nullptr) << "\"" << s << "\" is not in: " << e.what;
+	}
+	// @base with one field at @off set to @v, then refused().
+	template <typename T>
+	static void field_refused(const bytes &base, std::size_t off, T v, int err, std::uint64_t want_off,
+				  std::initializer_list<const char *> says)
+	{
+		bytes b = base;
+		poke(b, off, v);
+		refused(b, err, want_off, says);
+	}
+	template <typename T>
+	static T peek(const bytes &b, std::size_t off)
+	{
+		T v;
+		std::memcpy(&v, b.data() + off, sizeof(v));
+		return v;
+	}
+};
+
+/* -- the header (lu_img_parse_header(), which lu_img_parse() runs first) -- */
+
+TEST_F(Refusal, TruncatedBeforeTheMagicEnds)
+{
+	refused(bytes(), -ENODATA, 0, {"truncated: 0 bytes", "magic alone needs 8"});
+	refused(bytes(img.begin(), img.begin() + 7), -ENODATA, 0, {"truncated: 7 bytes", "magic"});
+}
+
+TEST_F(Refusal, WrongMagic)
+{
+	bytes b = img;
+	b[7] = 0;
+	refused(b, -ENOEXEC, 0, {"wrong magic", "not an iommufd-lu image"});
+}
+
+TEST_F(Refusal, TruncatedInTheHeader)
+{
+	refused(bytes(img.begin(), img.begin() + 50), -ENODATA, 50, {"truncated: 50 bytes", "header needs 96"});
+	refused(bytes(img.begin(), img.begin() + 95), -ENODATA, 95, {"truncated: 95 bytes", "header needs 96"});
+}
+
+TEST_F(Refusal, UnknownMajorVersion)
+{
+	field_refused<std::uint16_t>(img, offsetof(lu_img_header, version_major), 2, -EPROTONOSUPPORT,
+				     offsetof(lu_img_header, version_major), {"unknown major version 2", "reads 1"});
+}
+
+TEST_F(Refusal, WrongCompatibleString)
+{
+	field_refused<char>(img, offsetof(lu_img_header, compatible) + 18, '2', -EPROTONOSUPPORT,
+			    offsetof(lu_img_header, compatible), {"compatible string is not \"iommufd-lu-image-v1\""});
+	// The NUL padding is part of the string.
+	field_refused<char>(img, offsetof(lu_img_header, compatible) + 31, 'x', -EPROTONOSUPPORT,
+			    offsetof(lu_img_header, compatible), {"compatible string"});
+}
+
+TEST_F(Refusal, WrongHeaderSize)
+{
+	field_refused<std::uint32_t>(img, offsetof(lu_img_header, header_size), 104, -EPROTO,
+				     offsetof(lu_img_header, header_size), {"header_size 104, expected 96"});
+}
+
+TEST_F(Refusal, WrongRecordSizes)
+{
+	field_refused<std::uint16_t>(img, offsetof(lu_img_header, iommu_rec_size), 40, -EPROTO,
+				     offsetof(lu_img_header, iommu_rec_size), {"iommu record size 40, expected 32"});
+	field_refused<std::uint16_t>(img, offsetof(lu_img_header, hwpt_rec_size), 48, -EPROTO,
+				     offsetof(lu_img_header, hwpt_rec_size), {"hwpt record size 48, expected 40"});
+	field_refused<std::uint16_t>(img, offsetof(lu_img_header, device_rec_size), 64, -EPROTO,
+				     offsetof(lu_img_header, device_rec_size), {"device record size 64, expected 56"});
+	field_refused<std::uint16_t>(img, offsetof(lu_img_header, pasid_rec_size), 16, -EPROTO,
+				     offsetof(lu_img_header, pasid_rec_size), {"pasid record size 16, expected 8"});
+}
+
+TEST_F(Refusal, UnknownFeatureBits)
+{
+	field_refused<std::uint32_t>(img, offsetof(lu_img_header, features), LU_IMG_F_PASID_TABLE | 0x10, -EOPNOTSUPP,
+				     offsetof(lu_img_header, features), {"unknown feature bits 0x10"});
+}
+
+TEST_F(Refusal, BadVariantBytes)
+{
+	// One message for the four bytes: it shows each, the offset is the first.
+	const std::size_t at = offsetof(lu_img_header, policy);
+	field_refused<std::uint8_t>(img, offsetof(lu_img_header, policy), 4, -EINVAL, at,
+				    {"bad variant bytes", "policy=4 "});
+	field_refused<std::uint8_t>(img, offsetof(lu_img_header, freeze), 2, -EINVAL, at, {"freeze=2 "});
+	field_refused<std::uint8_t>(img, offsetof(lu_img_header, vfio_gate), 2, -EINVAL, at, {"vfio_gate=2 "});
+	field_refused<std::uint8_t>(img, offsetof(lu_img_header, code_version), 3, -EINVAL, at,
+				    {"code_version=3 (0 v1, 1 v2, 2 post-v2)"});
+}
+
+TEST_F(Refusal, TooManyIommus)
+{
+	field_refused<std::uint32_t>(img, offsetof(lu_img_header, nr_iommus), LU_IMG_MAX_IOMMUS + 1, -EOVERFLOW,
+				     offsetof(lu_img_header, nr_iommus), {"nr_iommus 65 above 64"});
+}
+
+TEST_F(Refusal, TooManyHwpts)
+{
+	field_refused<std::uint32_t>(img, offsetof(lu_img_header, nr_hwpts), LU_IMG_MAX_HWPTS + 1, -EOVERFLOW,
+				     offsetof(lu_img_header, nr_hwpts), {"nr_hwpts 4097 above 4096"});
+}
+
+TEST_F(Refusal, TooManyDevices)
+{
+	field_refused<std::uint32_t>(img, offsetof(lu_img_header, nr_devices), LU_IMG_MAX_DEVICES + 1, -EOVERFLOW,
+				     offsetof(lu_img_header, nr_devices), {"nr_devices 4097 above 4096"});
+}
+
+TEST_F(Refusal, MorePasidsThanDevicesHold)
+{
+	field_refused<std::uint32_t>(img, offsetof(lu_img_header, nr_pasids), LU_IMG_MAX_DEVICE_PASIDS + 1,
+				     -EOVERFLOW, offsetof(lu_img_header, nr_pasids),
+				     {"nr_pasids 1048576: more than 1 devices can hold"});
+}
+
+TEST_F(Refusal, PasidsWithoutTheirFeature)
+{
+	field_refused<std::uint32_t>(img, offsetof(lu_img_header, features), 0, -EINVAL,
+				     offsetof(lu_img_header, nr_pasids), {"nr_pasids 3 without the PASID-table feature"});
+}
+
+TEST_F(Refusal, TotalSizeNotTheCounts)
+{
+	field_refused<std::uint64_t>(img, offsetof(lu_img_header, total_size), img.size() + 8, -EOVERFLOW,
+				     offsetof(lu_img_header, total_size), {"total_size 296, the counts give 288"});
+	// A count changed alone: total_size no longer matches it.
+	field_refused<std::uint32_t>(img, offsetof(lu_img_header, nr_hwpts), 3, -EOVERFLOW,
+				     offsetof(lu_img_header, total_size), {"total_size 288, the counts give 328"});
+}
+
+TEST_F(Refusal, TruncatedBeforeTotalSize)
+{
+	refused(bytes(img.begin(), img.end() - 1), -ENODATA, img.size() - 1, {"truncated: 287 bytes of 288"});
+	refused(bytes(img.begin(), img.begin() + sizeof(lu_img_header)), -ENODATA, sizeof(lu_img_header),
+		{"truncated: 96 bytes of 288"});
+}
+
+TEST_F(Refusal, TrailingBytes)
+{
+	bytes b = img;
+	b.resize(b.size() + 3);
+	refused(b, -E2BIG, img.size(), {"3 trailing bytes after the image"});
+}
+
+/* -- lu_img_parse(): the checksum, then the records in array order -- */
+
+TEST_F(Refusal, BadChecksum)
+{
+	bytes b = img;
+	b[OFF_PASID + 1] ^= 1;
+	refused(b, -EBADMSG, offsetof(lu_img_header, checksum), {"bad checksum", "computed"}, true);
+	b = img;
+	b[offsetof(lu_img_header, checksum)] ^= 1;
+	refused(b, -EBADMSG, offsetof(lu_img_header, checksum), {"bad checksum"}, true);
+}
+
+TEST_F(Refusal, IommuIdxNotItsPosition)
+{
+	field_refused<std::uint32_t>(img, OFF_IOMMU + offsetof(lu_img_iommu, idx), 1, -EINVAL,
+				     OFF_IOMMU + offsetof(lu_img_iommu, idx), {"iommu[0]: idx 1 is not its position"});
+}
+
+TEST_F(Refusal, IommuBadType)
+{
+	field_refused<std::uint32_t>(img, OFF_IOMMU + offsetof(lu_img_iommu, type), LU_IMG_IOMMU_INVALID, -EINVAL,
+				     OFF_IOMMU + offsetof(lu_img_iommu, type), {"iommu[0]: bad type 0"});
+}
+
+TEST_F(Refusal, IommuReservedNotZero)
+{
+	field_refused<std::uint32_t>(img, OFF_IOMMU + offsetof(lu_img_iommu, reserved), 0x40, -EINVAL,
+				     OFF_IOMMU + offsetof(lu_img_iommu, reserved), {"iommu[0]: reserved 0x40, not 0"});
+}
+
+TEST_F(Refusal, HwptIdxNotItsPosition)
+{
+	field_refused<std::uint32_t>(multi, m_hwpt(2, offsetof(lu_img_hwpt, idx)), 0, -EINVAL,
+				     m_hwpt(2, offsetof(lu_img_hwpt, idx)), {"hwpt[2]: idx 0 is not its position"});
+}
+
+TEST_F(Refusal, HwptUnknownFlags)
+{
+	field_refused<std::uint32_t>(multi, m_hwpt(1, offsetof(lu_img_hwpt, flags)), LU_IMG_HWPT_PASID_COMPAT | 0x80,
+				     -EINVAL, m_hwpt(1, offsetof(lu_img_hwpt, flags)), {"hwpt[1]: unknown flags 0x82"});
+}
+
+TEST_F(Refusal, HwptReservedNotZero)
+{
+	field_refused<std::uint32_t>(multi, m_hwpt(1, offsetof(lu_img_hwpt, reserved)), 1, -EINVAL,
+				     m_hwpt(1, offsetof(lu_img_hwpt, reserved)), {"hwpt[1]: reserved 0x1, not 0"});
+}
+
+TEST_F(Refusal, NestedParentDangles)
+{
+	field_refused<std::uint32_t>(multi, m_hwpt(2, offsetof(lu_img_hwpt, parent_idx)), 3, -ENXIO,
+				     m_hwpt(2, offsetof(lu_img_hwpt, parent_idx)), {"hwpt[2]: parent 3 dangles (nr_hwpts 3)"});
+	field_refused<std::uint32_t>(multi, m_hwpt(2, offsetof(lu_img_hwpt, parent_idx)), LU_IMG_NONE, -ENXIO,
+				     m_hwpt(2, offsetof(lu_img_hwpt, parent_idx)), {"hwpt[2]: parent 4294967295 dangles"});
+}
+
+TEST_F(Refusal, NestedParentIsNested)
+{
+	// Its own parent: nested, not paging.
+	field_refused<std::uint32_t>(multi, m_hwpt(2, offsetof(lu_img_hwpt, parent_idx)), 2, -EINVAL,
+				     m_hwpt(2, offsetof(lu_img_hwpt, parent_idx)), {"hwpt[2]: parent 2 is nested, not paging"});
+}
+
+TEST_F(Refusal, NestedHwptWithAToken)
+{
+	field_refused<std::uint64_t>(multi, m_hwpt(2, offsetof(lu_img_hwpt, token)), 0x77, -EINVAL,
+				     m_hwpt(2, offsetof(lu_img_hwpt, token)), {"hwpt[2]: nested hwpt with a token"});
+}
+
+TEST_F(Refusal, PagingHwptWithAParent)
+{
+	field_refused<std::uint32_t>(multi, m_hwpt(1, offsetof(lu_img_hwpt, parent_idx)), 0, -EINVAL,
+				     m_hwpt(1, offsetof(lu_img_hwpt, parent_idx)), {"hwpt[1]: paging hwpt with parent 0"});
+}
+
+TEST_F(Refusal, DuplicateHwptId)
+{
+	field_refused<std::uint32_t>(multi, m_hwpt(2, offsetof(lu_img_hwpt, hwpt_id)), MULTI_HWPT_IDS[1], -EEXIST,
+				     m_hwpt(2, offsetof(lu_img_hwpt, hwpt_id)), {"hwpt[2]: hwpt id 21 duplicates hwpt[1]"});
+}
+
+TEST_F(Refusal, DuplicateHwptToken)
+{
+	field_refused<std::uint64_t>(multi, m_hwpt(1, offsetof(lu_img_hwpt, token)), 0x100, -EEXIST,
+				     m_hwpt(1, offsetof(lu_img_hwpt, token)), {"hwpt[1]: token 0x100 duplicates hwpt[0]"});
+}
+
+TEST_F(Refusal, DeviceIdxNotItsPosition)
+{
+	field_refused<std::uint32_t>(multi, m_dev(2, offsetof(lu_img_device, idx)), 7, -EINVAL,
+				     m_dev(2, offsetof(lu_img_device, idx)), {"device[2]: idx 7 is not its position"});
+}
+
+TEST_F(Refusal, DeviceUnknownFlags)
+{
+	field_refused<std::uint32_t>(multi, m_dev(1, offsetof(lu_img_device, flags)), 0x80, -EINVAL,
+				     m_dev(1, offsetof(lu_img_device, flags)), {"device[1]: unknown flags 0x80"});
+}
+
+TEST_F(Refusal, MaxPasidsAbove2To20)
+{
+	field_refused<std::uint32_t>(multi, m_dev(1, offsetof(lu_img_device, max_pasids)), lu::PASID_LIMIT + 1,
+				     -ERANGE, m_dev(1, offsetof(lu_img_device, max_pasids)),
+				     {"device[1]: max_pasids 1048577 above 2^20"});
+}
+
+TEST_F(Refusal, NoIommufdDeviceWithReferences)
+{
+	// Device 3 (no PASIDs) claims vfio skipped iommufd, yet names an iommu and a RID hwpt.
+	field_refused<std::uint32_t>(multi, m_dev(3, offsetof(lu_img_device, flags)), LU_IMG_DEV_NO_IOMMUFD, -EINVAL,
+				     m_dev(3, offsetof(lu_img_device, iommu_idx)),
+				     {"device[3]: references without an iommufd record"});
+}
+
+TEST_F(Refusal, DeviceIommuDangles)
+{
+	field_refused<std::uint32_t>(multi, m_dev(1, offsetof(lu_img_device, iommu_idx)), 1, -ENXIO,
+				     m_dev(1, offsetof(lu_img_device, iommu_idx)), {"device[1]: iommu 1 dangles (nr_iommus 1)"});
+}
+
+TEST_F(Refusal, DeviceRidHwptDangles)
+{
+	field_refused<std::uint32_t>(multi, m_dev(1, offsetof(lu_img_device, rid_hwpt_idx)), 3, -ENXIO,
+				     m_dev(1, offsetof(lu_img_device, rid_hwpt_idx)),
+				     {"device[1]: RID hwpt 3 dangles (nr_hwpts 3)"});
+}
+
+TEST_F(Refusal, DuplicateBdf)
+{
+	// Two records for one PCI function: device 2 takes device 0's BDF.
+	field_refused<std::uint32_t>(multi, m_dev(2, offsetof(lu_img_device, devid)), MULTI[0].devid, -EEXIST,
+				     m_dev(2, offsetof(lu_img_device, devid)), {"device[2]: BDF 0x108 duplicates device[0]"});
+	// Adjacent records too.
+	field_refused<std::uint32_t>(multi, m_dev(1, offsetof(lu_img_device, devid)), MULTI[0].devid, -EEXIST,
+				     m_dev(1, offsetof(lu_img_device, devid)), {"device[1]: BDF 0x108 duplicates device[0]"});
+}
+
+TEST_F(Refusal, DuplicateDeviceToken)
+{
+	field_refused<std::uint64_t>(multi, m_dev(3, offsetof(lu_img_device, token)), MULTI[1].token, -EEXIST,
+				     m_dev(3, offsetof(lu_img_device, token)), {"device[3]: token 0x5002 duplicates device[1]"});
+}
+
+TEST_F(Refusal, PasidSliceNotWhereThePreviousEnds)
+{
+	field_refused<std::uint32_t>(multi, m_dev(1, offsetof(lu_img_device, pasid_first)), 2, -EINVAL,
+				     m_dev(1, offsetof(lu_img_device, pasid_first)),
+				     {"device[1]: PASID slice starts at 2, expected 3"});
+	// A device without PASIDs has its (empty) slice where the previous one ends, too.
+	field_refused<std::uint32_t>(multi, m_dev(3, offsetof(lu_img_device, pasid_first)), 0, -EINVAL,
+				     m_dev(3, offsetof(lu_img_device, pasid_first)),
+				     {"device[3]: PASID slice starts at 0, expected 8"});
+}
+
+TEST_F(Refusal, PasidSlicePastTheTable)
+{
+	field_refused<std::uint32_t>(multi, m_dev(2, offsetof(lu_img_device, nr_pasids)), 3, -EOVERFLOW,
+				     m_dev(2, offsetof(lu_img_device, nr_pasids)),
+				     {"device[2]: PASID slice [6, +3) past nr_pasids 8"});
+	field_refused<std::uint32_t>(img, OFF_DEV + offsetof(lu_img_device, nr_pasids), 0xffffffffu, -EOVERFLOW,
+				     OFF_DEV + offsetof(lu_img_device, nr_pasids),
+				     {"device[0]: PASID slice [0, +4294967295) past nr_pasids 3"});
+}
+
+TEST_F(Refusal, PasidZeroOrAtOrAbove2To20)
+{
+	// Device 1's first entry (table entry 3), then device 0's last (entry 2).
+	field_refused<std::uint32_t>(multi, m_pasid(3, 0), 0, -ERANGE, m_pasid(3, 0),
+				     {"device[1] pasid[0]: PASID 0 outside 1..2^20-1"});
+	field_refused<std::uint32_t>(multi, m_pasid(2, 0), lu::PASID_LIMIT, -ERANGE, m_pasid(2, 0),
+				     {"device[0] pasid[2]: PASID 1048576 outside 1..2^20-1"});
+}
+
+TEST_F(Refusal, PasidNotBelowMaxPasids)
+{
+	// Device 1 has PASID 4000: a max_pasids of 4000 leaves it out.
+	field_refused<std::uint32_t>(multi, m_dev(1, offsetof(lu_img_device, max_pasids)), 4000, -ERANGE,
+				     m_pasid(5, 0), {"device[1] pasid[2]: PASID 4000 not below max_pasids 4000"});
+	// max_pasids 0 (no PASID support: the group's PASIDs) is not checked.
+	bytes b = multi;
+	poke<std::uint32_t>(b, m_dev(1, offsetof(lu_img_device, max_pasids)), 0);
+	fix_checksum(b);
+	EXPECT_EQ(parse(b), 0);
+}
+
+TEST_F(Refusal, PasidTwiceInADevice)
+{
+	field_refused<std::uint32_t>(multi, m_pasid(4, 0), 2, -EEXIST, m_pasid(4, 0),
+				     {"device[1] pasid[1]: PASID 2 twice"});
+}
+
+TEST_F(Refusal, PasidsNotSorted)
+{
+	field_refused<std::uint32_t>(multi, m_pasid(4, 0), 1, -EINVAL, m_pasid(4, 0),
+				     {"device[1] pasid[1]: PASID 1 after 2, not sorted"});
+}
+
+TEST_F(Refusal, PasidHwptDangles)
+{
+	field_refused<std::uint32_t>(multi, m_pasid(6, offsetof(lu_img_pasid, hwpt_idx)), 3, -ENXIO,
+				     m_pasid(6, offsetof(lu_img_pasid, hwpt_idx)),
+				     {"device[2] pasid[0]: hwpt 3 dangles (nr_hwpts 3)"});
+}
+
+TEST_F(Refusal, PasidHwptNotPasidCompat)
+{
+	field_refused<std::uint32_t>(multi, m_pasid(6, offsetof(lu_img_pasid, hwpt_idx)), 0, -EINVAL,
+				     m_pasid(6, offsetof(lu_img_pasid, hwpt_idx)),
+				     {"device[2] pasid[0]: hwpt 0 is not pasid_compat"});
+}
+
+TEST_F(Refusal, PasidSlicesShortOfTheTable)
+{
+	// The only device's slice holds 2 of the table's 3 entries.
+	field_refused<std::uint32_t>(img, OFF_DEV + offsetof(lu_img_device, nr_pasids), 2, -EOVERFLOW,
+				     offsetof(lu_img_header, nr_pasids), {"device PASID slices hold 2 entries, nr_pasids is 3"});
+}
+
+TEST_F(Refusal, WrongIommuRefCount)
+{
+	field_refused<std::uint32_t>(multi, M_IOMMU + offsetof(lu_img_iommu, ref_count), 3, -EINVAL,
+				     M_IOMMU + offsetof(lu_img_iommu, ref_count), {"iommu[0]: ref_count 3, 4 devices reference it"});
+}
+
+/* ---- accepted variations the refusals above must not catch ---- */
+
+using ImageMultiDevice = Refusal;
+
+TEST_F(ImageMultiDevice, SameBdfOnAnotherSegmentIsAnotherFunction)
+{
+	bytes b = multi;
+	poke<std::uint32_t>(b, m_dev(2, offsetof(lu_img_device, devid)), MULTI[0].devid);
+	poke<std::uint32_t>(b, m_dev(2, offsetof(lu_img_device, pci_domain)), 1);
+	fix_checksum(b);
+	EXPECT_EQ(parse(b), 0);
+}
+
+/* ---- restore: each device gets its own PASIDs ---- */
+
+TEST_F(ImageMultiDevice, RestoreGivesEachDeviceItsOwnPasids)
+{
+	auto live0 = alloc_stats_get().live_allocs;
+	lu_img_view v;
+	ASSERT_EQ(lu_img_parse(multi.data(), multi.size(), &v, nullptr), 0);
+	new_kernel nk;
+	new_kernel_init(&nk);
+	ASSERT_EQ(lu_restore(&nk, v), 0);
+	ASSERT_EQ(nk.nr_devices, MULTI.size());
+	ASSERT_EQ(nk.nr_hwpts, 3u);
+	EXPECT_EQ(nk.hwpts[2].parent, &nk.hwpts[0]);
+	for (std::size_t i = 0; i < MULTI.size(); i++) {
+		const multi_dev &m = MULTI[i];
+		SCOPED_TRACE(::testing::Message() << "device " << i << " BDF " << m.devid);
+		EXPECT_EQ(nk.devices[i].devid, m.devid);
+		EXPECT_EQ(nk.devices[i].token, m.token);
+		EXPECT_EQ(nk.devices[i].nr_pasids, m.pasids.size());
+		const lu_restored_hwpt *rid = lu_new_kernel_translation(&nk, m.devid, lu::IOMMU_NO_PASID);
+		ASSERT_NE(rid, nullptr);
+		EXPECT_EQ(rid->hwpt_id, MULTI_HWPT_IDS[0]);
+		// Its own PASIDs through their own hwpts...
+		for (const auto &p : m.pasids) {
+			const lu_restored_hwpt *h = lu_new_kernel_translation(&nk, m.devid, p.pasid);
+			ASSERT_NE(h, nullptr) << "pasid " << p.pasid;
+			EXPECT_EQ(h->hwpt_id, MULTI_HWPT_IDS[p.hwpt_idx]) << "pasid " << p.pasid;
+		}
+		// ... and no other PASID, whichever device had it.
+		std::uint32_t translating = 0;
+		for (std::uint32_t pasid = 1; pasid <= 4100; pasid++)
+			translating += lu_new_kernel_dma(&nk, m.devid, pasid) == 0;
+		EXPECT_EQ(translating, m.pasids.size());
+		EXPECT_EQ(lu_new_kernel_dma(&nk, m.devid, lu::PASID_LIMIT - 1), -EFAULT);
+	}
+	// A BDF that was not preserved translates nothing.
+	EXPECT_EQ(lu_new_kernel_dma(&nk, 0x0109, lu::IOMMU_NO_PASID), -EFAULT);
+	new_kernel_destroy(&nk);
+	EXPECT_EQ(alloc_stats_get().live_allocs, live0);
+}
+
 /* ---- the header alone (a reader checks it before reading the rest) ---- */
 
 int parse_header(const bytes &b, std::size_t avail, std::uint64_t size, std::uint64_t *total = nullptr,
