@@ -72,6 +72,31 @@ TEST(Judge, AgreeingButUnexpectedIsFail)
 		<< j.variants[0].detail;
 }
 
+// `ERR` asserts that a step fails without naming the errno: a step that
+// returns 0 instead is reported as "expected an error (ERR)", never as the
+// parser's sentinel RET_ANY_ERROR (-1000).
+TEST(Judge, UnmetErrExpectationSaysAnError)
+{
+	std::string text = seed;
+	const std::string line = "rets 0 0 0 0 0 0 | loses-pasid | lost (0,5) | restored (0,0,0)";
+	text.replace(text.find(line), line.size(), "rets 0 0 0 0 ERR 0");
+	auto s = parse_scenario(text, "s.lu");
+	canned a("impl", v1_outcome()), b("model", v1_outcome());
+	auto j = judge(s, a, b);
+	EXPECT_EQ(j.overall, verdict::fail);
+	ASSERT_EQ(j.variants.size(), 1u);
+	EXPECT_EQ(j.variants[0].detail,
+		  "step 5 (line 12) preserve_device dev=0 token=11: expected an error (ERR), got 0 "
+		  "(impl and model agree)");
+	EXPECT_EQ(j.variants[0].detail.find("1000"), std::string::npos) << j.variants[0].detail;
+	// A step that does fail meets it, whatever its errno.
+	auto o = v1_outcome();
+	o.rets[4] = -95;
+	canned c("impl", o), d("model", o);
+	auto k = judge(s, c, d);
+	EXPECT_EQ(k.overall, verdict::pass) << k.variants[0].detail;
+}
+
 TEST(Judge, DifferentSidesIsDisagreementNotFail)
 {
 	auto s = parse_scenario(seed, "s.lu");

@@ -72,8 +72,11 @@ std::string check_expectation(const scenario &s, const expectation &e, const lu:
 				continue;
 			int got = i < out.rets.size() ? out.rets[i] : 1;
 			if (*want == RET_ANY_ERROR ? got >= 0 : got != *want)
+				// ERR asserts no errno: say so, not the sentinel's value.
 				return fmt::format("step {} (line {}) {}: expected {}, got {}", i + 1, s.trace_lines[i],
-						   format_step(s.trace[i]), errno_name(*want), errno_name(got));
+						   format_step(s.trace[i]),
+						   *want == RET_ANY_ERROR ? "an error (ERR)" : errno_name(*want),
+						   errno_name(got));
 		}
 	}
 	auto lost = lost_pairs(s.config, s.trace, out);
