@@ -6,6 +6,7 @@
 // "failure changes nothing" property is checked, not built in.
 #include "encoding.h"
 
+#include "lu/core/decision.h"
 #include "lu/core/rules.h"
 
 #include <cerrno>
@@ -39,23 +40,36 @@ z3::expr any_of(z3::context &c, const std::vector<z3::expr> &v)
 	return r;
 }
 
-// The first failing check decides the return value.
+// The first failing check decides the return value, and names the rule
+// that decided it (lu::decision).
 struct checks {
+	struct check {
+		z3::expr fails;
+		int err;
+		lu::decision rule;
+	};
 	z3::context &c;
-	std::vector<std::pair<z3::expr, int>> list;
-	void add(const z3::expr &fails, int err) { list.emplace_back(fails, err); }
+	std::vector<check> list;
+	void add(const z3::expr &fails, int err, lu::decision rule) { list.push_back({fails, err, rule}); }
 	z3::expr ret(const z3::expr &on_success) const
 	{
 		z3::expr r = on_success;
 		for (auto it = list.rbegin(); it != list.rend(); ++it)
-			r = z3::ite(it->first, c.bv_val(static_cast<std::uint64_t>(static_cast<std::uint8_t>(-it->second)), RET_BITS), r);
+			r = z3::ite(it->fails, c.bv_val(static_cast<std::uint64_t>(static_cast<std::uint8_t>(-it->err)), RET_BITS), r);
+		return r;
+	}
+	z3::expr rule(const z3::expr &on_success) const
+	{
+		z3::expr r = on_success;
+		for (auto it = list.rbegin(); it != list.rend(); ++it)
+			r = z3::ite(it->fails, decision_val(c, it->rule), r);
 		return r;
 	}
 	z3::expr pass() const
 	{
 		z3::expr r = c.bool_val(true);
-		for (const auto &[fails, err] : list)
-			r = r && !fails;
+		for (const auto &k : list)
+			r = r && !k.fails;
 		return r;
 	}
 };
@@ -314,39 +328,39 @@ machine::step_result machine::transition(const sym_state &s, const sym_step &a) 
 	// mark_preserve(hwpt h, token t)
 	{
 		checks ck{c, {}};
-		ck.add(kex, ENODEV);
-		ck.add(is_nested(h), ENOENT);
+		ck.add(kex, ENODEV, lu::decision::after_kexec);
+		ck.add(is_nested(h), ENOENT, lu::decision::mark_nested);
 		std::vector<z3::expr> clash;
 		for (unsigned x = 0; x < H; ++x)
 			clash.push_back((rule.mark_skips_target ? h != ref(x) : T) && s.marked[x] && s.mtoken[x] == t);
-		ck.add(any_of(c, clash), EADDRINUSE);
+		ck.add(any_of(c, clash), EADDRINUSE, lu::decision::mark_token_in_use);
 		sym_state n = s;
 		z3::expr ok = ck.pass();
 		for (unsigned x = 0; x < H; ++x) {
 			n.marked[x] = z3::ite(ok && h == ref(x), T, s.marked[x]);
 			n.mtoken[x] = z3::ite(ok && h == ref(x), t, s.mtoken[x]);
 		}
-		eff.push_back({ck.ret(ret_val(0)), n});
+		eff.push_back({ck.ret(ret_val(0)), n, ck.rule(decision_val(c, lu::decision::mark_ok))});
 	}
 
 	// attach(dev, pasid, hwpt)
 	{
 		checks ck{c, {}};
-		ck.add(kex, ENODEV);
-		ck.add(frozen, EBUSY);
-		ck.add(mem, EBUSY);
-		ck.add(at != none() && at != h, EINVAL);
+		ck.add(kex, ENODEV, lu::decision::after_kexec);
+		ck.add(frozen, EBUSY, lu::decision::attach_frozen);
+		ck.add(mem, EBUSY, lu::decision::attach_already);
+		ck.add(at != none() && at != h, EINVAL, lu::decision::attach_other_hwpt);
 		const z3::expr first = at == none();
-		ck.add(first && is_rid && !is_compat(h) && hp, EINVAL);
-		ck.add(first && !is_rid && !is_compat(h), EINVAL);
-		ck.add(first && !is_rid && rid_ref != none() && !is_compat(rid_ref), EINVAL);
+		ck.add(first && is_rid && !is_compat(h) && hp, EINVAL, lu::decision::attach_rid_not_compat);
+		ck.add(first && !is_rid && !is_compat(h), EINVAL, lu::decision::attach_pasid_not_compat);
+		ck.add(first && !is_rid && rid_ref != none() && !is_compat(rid_ref), EINVAL, lu::decision::attach_rid_hwpt_not_compat);
 		// iommu_attach_device_pasid() since b3f6fcd8 (v6.15): members with
 		// max_pasids == 0 are skipped; PASIDs are 20 bits (the model's space).
 		std::vector<z3::expr> too_big{!inr};
 		for (unsigned d = 0; d < D; ++d)
 			too_big.push_back(cfg_.group[d] == g && cfg_.max_pasids[d] != c.bv_val(0, MAXP_BITS) &&
 					  z3::uge(p, z3::zext(cfg_.max_pasids[d], ARG_PASID_BITS - MAXP_BITS)));
-		ck.add(first && !is_rid && any_of(c, too_big), EINVAL);
+		ck.add(first && !is_rid && any_of(c, too_big), EINVAL, lu::decision::attach_pasid_range);
 		sym_state n = s;
 		const z3::expr ok = ck.pass();
 		set_att(n, ok, h);
@@ -356,18 +370,18 @@ machine::step_result machine::transition(const sym_state &s, const sym_step &a) 
 				z3::expr &k = n.cnt[d * H + x];
 				k = z3::ite(ok && !is_rid && dev == dev_val(d) && h == ref(x), inc(k), k);
 			}
-		eff.push_back({ck.ret(ret_val(0)), n});
+		eff.push_back({ck.ret(ret_val(0)), n, ck.rule(decision_val(c, lu::decision::attach_ok))});
 	}
 
 	// replace(dev, pasid, hwpt)
 	{
 		checks ck{c, {}};
-		ck.add(kex, ENODEV);
-		ck.add(frozen, EBUSY);
-		ck.add(!mem, EINVAL);
+		ck.add(kex, ENODEV, lu::decision::after_kexec);
+		ck.add(frozen, EBUSY, lu::decision::replace_frozen);
+		ck.add(!mem, EINVAL, lu::decision::replace_not_attached);
 		const z3::expr same = at == h; // success, nothing changes
-		ck.add(!same && is_rid && !is_compat(h) && hp, EINVAL);
-		ck.add(!same && !is_rid && !is_compat(h), EINVAL);
+		ck.add(!same && is_rid && !is_compat(h) && hp, EINVAL, lu::decision::replace_rid_not_compat);
+		ck.add(!same && !is_rid && !is_compat(h), EINVAL, lu::decision::replace_pasid_not_compat);
 		sym_state n = s;
 		const z3::expr change = ck.pass() && !same;
 		set_att(n, change, h);
@@ -379,14 +393,14 @@ machine::step_result machine::transition(const sym_state &s, const sym_step &a) 
 				k = z3::ite(moving && at == ref(x), dec(k), k);
 			}
 		}
-		eff.push_back({ck.ret(ret_val(0)), n});
+		eff.push_back({ck.ret(ret_val(0)), n, ck.rule(z3::ite(same, decision_val(c, lu::decision::replace_same), decision_val(c, lu::decision::replace_ok)))});
 	}
 
 	// detach(dev, pasid)
 	{
 		checks ck{c, {}};
-		ck.add(kex, ENODEV);
-		ck.add(frozen, EBUSY);
+		ck.add(kex, ENODEV, lu::decision::after_kexec);
+		ck.add(frozen, EBUSY, lu::decision::detach_frozen);
 		sym_state n = s;
 		const z3::expr change = ck.pass() && mem;
 		std::vector<z3::expr> others;
@@ -399,26 +413,26 @@ machine::step_result machine::transition(const sym_state &s, const sym_step &a) 
 				z3::expr &k = n.cnt[d * H + x];
 				k = z3::ite(change && !is_rid && dev == dev_val(d) && at == ref(x), dec(k), k);
 			}
-		eff.push_back({ck.ret(ret_val(0)), n});
+		eff.push_back({ck.ret(ret_val(0)), n, ck.rule(z3::ite(mem, decision_val(c, lu::decision::detach_ok), decision_val(c, lu::decision::detach_not_attached)))});
 	}
 
 	// preserve_iommufd(token)
 	{
 		checks ck{c, {}};
-		ck.add(kex, ENODEV);
-		ck.add(token_used(s, t), EEXIST);
-		ck.add(s.ipres[0], EBUSY);
+		ck.add(kex, ENODEV, lu::decision::after_kexec);
+		ck.add(token_used(s, t), EEXIST, lu::decision::iommufd_token_in_use);
+		ck.add(s.ipres[0], EBUSY, lu::decision::iommufd_preserved);
 		std::vector<z3::expr> unsealed;
 		for (unsigned x = 0; x < H; ++x)
 			unsealed.push_back(s.marked[x] && !cfg_.sealed[x]);
-		ck.add(any_of(c, unsealed), EINVAL);
+		ck.add(any_of(c, unsealed), EINVAL, lu::decision::iommufd_unsealed);
 		sym_state n = s;
 		const z3::expr ok = ck.pass();
 		for (unsigned x = 0; x < H; ++x)
 			n.dompres[x] = z3::ite(ok, s.marked[x], s.dompres[x]);
 		n.ipres[0] = s.ipres[0] || ok;
 		n.itoken[0] = z3::ite(ok, t, s.itoken[0]);
-		eff.push_back({ck.ret(ret_val(0)), n});
+		eff.push_back({ck.ret(ret_val(0)), n, ck.rule(decision_val(c, lu::decision::iommufd_ok))});
 	}
 
 	// preserve_device(dev, token, flags)
@@ -426,11 +440,11 @@ machine::step_result machine::transition(const sym_state &s, const sym_step &a) 
 		const lu::policy pol = v.policy;
 		const bool full = pol == lu::policy::full;
 		checks ck{c, {}};
-		ck.add(kex, ENODEV);
-		ck.add(token_used(s, t), EEXIST);
-		ck.add(by_group(*this, s.dpres, dev), EBUSY);
+		ck.add(kex, ENODEV, lu::decision::after_kexec);
+		ck.add(token_used(s, t), EEXIST, lu::decision::device_token_in_use);
+		ck.add(by_group(*this, s.dpres, dev), EBUSY, lu::decision::device_preserved);
 		const std::uint32_t unknown = ~lu::known_preserve_flags(pol);
-		ck.add((f & c.bv_val(unknown, FLAG_BITS)) != c.bv_val(0, FLAG_BITS), EINVAL);
+		ck.add((f & c.bv_val(unknown, FLAG_BITS)) != c.bv_val(0, FLAG_BITS), EINVAL, lu::decision::device_unknown_flags);
 		const z3::expr skip = v.vfio_gate == lu::vfio_gate::rid_only ? !rid_mem : F;
 		const z3::expr before_skip = ck.pass();
 		// The checks after vfio's gate (iommufd_device_preserve()), in the
@@ -438,22 +452,22 @@ machine::step_result machine::transition(const sym_state &s, const sym_step &a) 
 		const z3::expr had = by_group(*this, s.drec, dev);
 		checks io{c, {}};
 		if (rule.device_flag)
-			io.add(had, EBUSY);
+			io.add(had, EBUSY, lu::decision::device_has_record);
 		if (pol == lu::policy::reject)
-			io.add(hp, EOPNOTSUPP);
+			io.add(hp, EOPNOTSUPP, lu::decision::device_has_pasids);
 		if (pol == lu::policy::ack_flag)
-			io.add(hp && !ign, EOPNOTSUPP);
-		io.add(rid_ref == none(), ENOENT);
+			io.add(hp && !ign, EOPNOTSUPP, lu::decision::device_has_pasids);
+		io.add(rid_ref == none(), ENOENT, lu::decision::device_no_rid);
 		if (rule.device_on_rid)
-			io.add(!rid_mem, ENOENT);
+			io.add(!rid_mem, ENOENT, lu::decision::device_not_on_rid);
 		const z3::expr rid_pg = paging(rid_ref);
 		if (rule.preserve_tests_mark) {
-			io.add(!is_marked(s, rid_pg), EINVAL);
-			io.add(!s.ipres[0], ENOENT);
-			io.add(!is_dompres(s, rid_pg), EINVAL);
+			io.add(!is_marked(s, rid_pg), EINVAL, lu::decision::device_rid_not_marked);
+			io.add(!s.ipres[0], ENOENT, lu::decision::device_no_iommufd_v1);
+			io.add(!is_dompres(s, rid_pg), EINVAL, lu::decision::device_domain_not_preserved_v1);
 		} else {
-			io.add(!is_dompres(s, rid_pg), EINVAL);
-			io.add(!s.ipres[0], ENOENT);
+			io.add(!is_dompres(s, rid_pg), EINVAL, lu::decision::device_domain_not_preserved);
+			io.add(!s.ipres[0], ENOENT, lu::decision::device_no_iommufd);
 		}
 		if (full) {
 			std::vector<z3::expr> bad;
@@ -466,7 +480,7 @@ machine::step_result machine::transition(const sym_state &s, const sym_step &a) 
 					return k;
 				}(), dev) != zero_cnt && !(is_marked(s, pg) && is_dompres(s, pg)));
 			}
-			io.add(!ign && any_of(c, bad), EINVAL);
+			io.add(!ign && any_of(c, bad), EINVAL, lu::decision::device_pasid_domain);
 		}
 		const z3::expr ret = ck.ret(z3::ite(skip, ret_val(0), io.ret(ret_val(0))));
 		const z3::expr ok_skip = before_skip && skip;
@@ -488,7 +502,7 @@ machine::step_result machine::transition(const sym_state &s, const sym_step &a) 
 		}
 		for (unsigned gi = 0; gi < D; ++gi)
 			n.nr[gi] = z3::ite(ok_rec && g == dev_val(gi), inc(s.nr[gi]), s.nr[gi]);
-		eff.push_back({ret, n});
+		eff.push_back({ret, n, ck.rule(z3::ite(skip, decision_val(c, lu::decision::device_vfio_skips), io.rule(decision_val(c, lu::decision::device_ok))))});
 	}
 
 	// unpreserve_device(dev): vfio's unpreserve behind its gate, then
@@ -496,8 +510,8 @@ machine::step_result machine::transition(const sym_state &s, const sym_step &a) 
 	// lookups pass (the RID attach and its domain; else WARN and nothing).
 	{
 		checks ck{c, {}};
-		ck.add(kex, ENODEV);
-		ck.add(!by_group(*this, s.dpres, dev), ENOENT);
+		ck.add(kex, ENODEV, lu::decision::after_kexec);
+		ck.add(!by_group(*this, s.dpres, dev), ENOENT, lu::decision::unpreserve_not_preserved);
 		const z3::expr ok = ck.pass();
 		const z3::expr had = by_group(*this, s.drec, dev);
 		const z3::expr calls = v.vfio_gate == lu::vfio_gate::rid_only ? rid_mem : T;
@@ -512,37 +526,42 @@ machine::step_result machine::transition(const sym_state &s, const sym_step &a) 
 		}
 		for (unsigned gi = 0; gi < D; ++gi)
 			n.nr[gi] = z3::ite(undo && g == dev_val(gi), dec(s.nr[gi]), s.nr[gi]);
-		eff.push_back({ck.ret(ret_val(0)), n});
+		eff.push_back({ck.ret(ret_val(0)), n,
+			       ck.rule(z3::ite(undo, z3::ite(had, decision_val(c, lu::decision::unpreserve_undone),
+							    decision_val(c, lu::decision::unpreserve_undone_without_record)),
+					       decision_val(c, lu::decision::unpreserve_not_undone)))});
 	}
 
 	// unpreserve_iommufd()
 	{
 		checks ck{c, {}};
-		ck.add(kex, ENODEV);
-		ck.add(!s.ipres[0], ENOENT);
+		ck.add(kex, ENODEV, lu::decision::after_kexec);
+		ck.add(!s.ipres[0], ENOENT, lu::decision::unpreserve_iommufd_not_preserved);
 		std::vector<z3::expr> deps;
 		for (unsigned d = 0; d < D; ++d)
 			deps.push_back(s.dpres[d] && s.drec[d]);
-		ck.add(any_of(c, deps), EBUSY);
+		ck.add(any_of(c, deps), EBUSY, lu::decision::unpreserve_iommufd_busy);
 		const z3::expr ok = ck.pass();
 		sym_state n = s;
 		for (unsigned x = 0; x < H; ++x)
 			n.dompres[x] = z3::ite(ok, F, s.dompres[x]);
 		n.ipres[0] = s.ipres[0] && !ok;
-		eff.push_back({ck.ret(ret_val(0)), n});
+		eff.push_back({ck.ret(ret_val(0)), n, ck.rule(decision_val(c, lu::decision::unpreserve_iommufd_ok))});
 	}
 
 	// kexec()
 	{
 		sym_state n = s;
 		n.kexeced[0] = T;
-		eff.push_back({z3::ite(kex, ret_val(-ENODEV), ret_val(0)), n});
+		eff.push_back({z3::ite(kex, ret_val(-ENODEV), ret_val(0)), n,
+			       z3::ite(kex, decision_val(c, lu::decision::after_kexec), decision_val(c, lu::decision::kexec_ok))});
 	}
 
 	// dma(dev, pasid): an observation, before or after the update.
 	{
 		const z3::expr after = inr && read([&](unsigned l) { return restored(s, dev, l); });
-		eff.push_back({z3::ite(z3::ite(kex, after, mem), ret_val(0), ret_val(-EFAULT)), s});
+		eff.push_back({z3::ite(z3::ite(kex, after, mem), ret_val(0), ret_val(-EFAULT)), s,
+			       z3::ite(kex, decision_val(c, lu::decision::dma_after), decision_val(c, lu::decision::dma_before))});
 	}
 
 	// Dispatch on the operation; an out-of-range op code behaves as dma.
@@ -550,6 +569,7 @@ machine::step_result machine::transition(const sym_state &s, const sym_step &a) 
 	for (std::size_t i = eff.size() - 1; i-- > 0;) {
 		const z3::expr is_op = a.op == c.bv_val(static_cast<unsigned>(i), OP_BITS);
 		out.ret = z3::ite(is_op, eff[i].ret, out.ret);
+		out.rule = z3::ite(is_op, eff[i].rule, out.rule);
 		zip_fields(out.next, eff[i].next, [&](z3::expr &o, const z3::expr &e) { o = merge(is_op, e, o); });
 	}
 	return out;
@@ -756,7 +776,7 @@ z3::expr state_eq(const sym_state &a, const sym_state &b)
 unrolling unroll(const machine &m, const std::vector<sym_step> &steps, const std::string &prefix, bool from_initial)
 {
 	z3::context &c = m.ctx();
-	unrolling u{m, {}, steps, {}, {}};
+	unrolling u{m, {}, steps, {}, {}, {}};
 	u.states.push_back(make_state(c, m.size(), m.slots(), prefix + "s0_"));
 	if (from_initial) {
 		u.facts.push_back(m.initial(u.states[0]));
@@ -783,6 +803,7 @@ unrolling unroll(const machine &m, const std::vector<sym_step> &steps, const std
 		z3::expr ret = c.bv_const((prefix + "ret" + std::to_string(k)).c_str(), RET_BITS);
 		u.facts.push_back(ret == r.ret);
 		u.rets.push_back(ret);
+		u.rules.push_back(r.rule);
 		u.states.push_back(std::move(next));
 	}
 	return u;
@@ -791,7 +812,7 @@ unrolling unroll(const machine &m, const std::vector<sym_step> &steps, const std
 unrolling unroll_twin(const machine &m, const unrolling &base, const std::string &prefix)
 {
 	z3::context &c = m.ctx();
-	unrolling u{m, {base.states[0]}, base.steps, {}, {}};
+	unrolling u{m, {base.states[0]}, base.steps, {}, {}, {}};
 	for (std::size_t k = 0; k < base.steps.size(); ++k) {
 		const std::string sk = prefix + "s" + std::to_string(k + 1) + "_";
 		auto r = m.transition(u.states[k], base.steps[k]);
@@ -802,6 +823,7 @@ unrolling unroll_twin(const machine &m, const unrolling &base, const std::string
 		z3::expr ret = c.bv_const((prefix + "ret" + std::to_string(k)).c_str(), RET_BITS);
 		u.facts.push_back(ret == r.ret);
 		u.rets.push_back(ret);
+		u.rules.push_back(r.rule);
 		u.states.push_back(std::move(next));
 	}
 	return u;

@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "lu/core/decision.h"
 #include "lu/core/trace.h"
 #include "lu/core/variant.h"
 
@@ -40,6 +41,13 @@ inline constexpr unsigned TOKEN_BITS = 64;
 inline constexpr unsigned FLAG_BITS = 32;
 inline constexpr unsigned RET_BITS = 8;  // 0 or a negative errno (-98 .. 0)
 inline constexpr unsigned CNT_BITS = 8;  // counters, bounded by the depth
+inline constexpr unsigned DEC_BITS = 8;  // lu::decision
+
+/** The value of a decision (which rule decided a step), BV(DEC_BITS). */
+inline z3::expr decision_val(z3::context &c, lu::decision d)
+{
+	return c.bv_val(static_cast<unsigned>(d), DEC_BITS);
+}
 
 /**
  * Sizes of one encoding: how many devices and hwpts exist, and the widths of
@@ -189,6 +197,7 @@ public:
 	struct step_result {
 		z3::expr ret;
 		sym_state next;
+		z3::expr rule; // the lu::decision that decided ret (never asserted: for decoding)
 	};
 	/**
 	 * The transition relation, as a function: one step from @s with @a.
@@ -234,6 +243,7 @@ struct unrolling {
 	std::vector<sym_state> states; // depth + 1
 	std::vector<sym_step> steps;   // depth
 	std::vector<z3::expr> rets;    // depth, BV8
+	std::vector<z3::expr> rules;   // depth, BV(DEC_BITS): the lu::decision of each step (terms, never asserted)
 	std::vector<z3::expr> facts;   // initial state, transitions, argument ranges, touches
 };
 

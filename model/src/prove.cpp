@@ -16,13 +16,11 @@
 #include <set>
 #include <stdexcept>
 
-#include "query.h"
+#include "solve.h"
 
 namespace lu::model {
 
-namespace {
-
-using namespace internal;
+namespace internal {
 
 int ret_of(const z3::model &mdl, const z3::expr &e)
 {
@@ -82,6 +80,7 @@ witness decode(const z3::model &mdl, const query &q, unsigned k, property p)
 		ws.step.token = num(mdl, a.token);
 		ws.step.flags = static_cast<std::uint32_t>(num(mdl, a.flags));
 		ws.ret = ret_of(mdl, u.rets[i]);
+		ws.rule = lu::decision_from(num(mdl, u.rules[i]));
 		if (q.runs.size() > 1)
 			ws.ret_other = ret_of(mdl, q.runs[1].rets[i]);
 		w.trace.push_back(ws);
@@ -115,20 +114,11 @@ witness decode(const z3::model &mdl, const query &q, unsigned k, property p)
 	return w;
 }
 
-// One check the verdict rests on (a file of its certificate): the facts,
-// the goal and what Z3 answered on them.
-struct check {
-	std::string role, what;
-	std::vector<z3::expr> facts;
-	z3::expr goal;
-	z3::check_result answer;
-};
-
 // Run a check on a fresh solver (non-incremental: Z3 then preprocesses and
 // bit-blasts the whole query, much faster here than its incremental core).
 // unknown carries the solver's reason.
 check run_check(z3::context &c, std::string role, std::string what, std::vector<z3::expr> facts, z3::expr goal,
-		const prove_options &opt, std::optional<z3::model> *mdl = nullptr, std::string *reason = nullptr)
+		const prove_options &opt, std::optional<z3::model> *mdl, std::string *reason)
 {
 	z3::solver s(c);
 	configure(s, opt.rlimit, opt.random_seed);
@@ -143,12 +133,12 @@ check run_check(z3::context &c, std::string role, std::string what, std::vector<
 	return {std::move(role), std::move(what), std::move(facts), goal, r};
 }
 
-// Fewest steps first, then small tokens, then small PASIDs (and max_pasids):
+// Fewest steps first, then @prefs, then small tokens, then small PASIDs (and max_pasids):
 // each bound is kept only if at[k - 1] (a violation, or a premise, by depth
 // k) stays sat under it, so an edge value (max_pasids - 1, 2^20 - 1, an
 // out-of-range PASID) survives when it matters.
 unsigned minimise(z3::context &c, const query &q, const prove_options &opt, z3::model &mdl,
-		  const std::vector<z3::expr> &at)
+		  const std::vector<z3::expr> &at, const preferences &prefs)
 {
 	unsigned k = q.depth;
 	for (unsigned d = 1; d <= q.depth; ++d) {
@@ -172,6 +162,11 @@ unsigned minimise(z3::context &c, const query &q, const prove_options &opt, z3::
 		extra.pop_back();
 		return false;
 	};
+	if (prefs)
+		for (const auto &ladder : prefs(k))
+			for (const auto &p : ladder)
+				if (keep_if_sat(p))
+					break;
 	// Tokens below k: a trace of k steps names at most k of them (and the
 	// query of depth k, the certificate's, admits no more).
 	z3::expr tokens = c.bool_val(true);
@@ -308,7 +303,9 @@ check pinned(z3::context &c, const lu::variant &v, property p, const prove_optio
 			       ")");
 }
 
-} // namespace
+} // namespace internal
+
+using namespace internal;
 
 result prove(const lu::variant &v, property p, const prove_options &opt, std::vector<smt2_query> *certificate)
 {

@@ -21,6 +21,7 @@
 #include "lu/verify/uapi.h"
 #include "lu/verify/version.h"
 #include "parallel.h"
+#include "report_text.h"
 
 namespace lu::verify {
 
@@ -178,7 +179,7 @@ std::string reproduce_command(const lu::model::result &r, const run_info &run)
 	return cmd;
 }
 
-namespace {
+namespace internal {
 
 bool is_capability(const lu::model::result &r)
 {
@@ -271,7 +272,9 @@ std::vector<lu::model::property> property_ids(const std::vector<lu::model::resul
 	return out;
 }
 
-} // namespace
+} // namespace internal
+
+using namespace internal;
 
 std::string observation_line(const lu::model::result &r)
 {
@@ -465,7 +468,7 @@ std::string command_lines(const std::string &prefix, const std::string &cmd, std
 
 } // namespace
 
-std::string verdict_table(const std::vector<lu::model::result> &rs)
+std::string verdict_table(const std::vector<lu::model::result> &rs, bool legend)
 {
 	const std::size_t W = MAIL_COLUMNS;
 	std::string out;
@@ -510,6 +513,11 @@ std::string verdict_table(const std::vector<lu::model::result> &rs)
 		first = last;
 	}
 	out += "\n";
+	if (!legend) {
+		para("proved(*): no violation up to the bounds (every depth); CEX: one; rid-ok, pasid-ok: a "
+		     "witness.");
+		return out;
+	}
 	para("proved: holds for every configuration, trace and PASID up to the bounds (capability: a "
 	     "witness exists). CEX: fails, a counterexample follows (capability: no witness up to the "
 	     "bounds). VACUOUS: the premise is unsatisfiable, so the proof says nothing.");
@@ -704,6 +712,12 @@ nlohmann::json witness_json(const lu::model::witness &w)
 				 {"token", s.step.token}};
 		if (s.ret_other)
 			j["ret_other"] = *s.ret_other;
+		if (s.rule) {
+			const auto &d = lu::info(*s.rule);
+			j["rule"] = d.rule;
+			j["rule_text"] = d.text;
+			j["rule_code"] = d.code;
+		}
 		trace.push_back(j);
 	}
 	nlohmann::json lost = nlohmann::json::array();
@@ -779,12 +793,14 @@ nlohmann::json result_json(const lu::model::result &r, const bundle *b)
 }
 
 nlohmann::json report_json(const std::vector<lu::model::result> &rs, const run_info &run,
-			   const std::vector<bundle> &bundles)
+			   const std::vector<bundle> &bundles, const std::vector<cell_causes> *causes)
 {
 	nlohmann::json results = nlohmann::json::array();
 	for (std::size_t i = 0; i < rs.size(); ++i) {
 		nlohmann::json j = result_json(rs[i], i < bundles.size() ? &bundles[i] : nullptr);
 		j["reproduce"] = reproduce_command(rs[i], run);
+		if (causes && i < causes->size())
+			j["causes"] = causes_json((*causes)[i]);
 		results.push_back(j);
 	}
 	return nlohmann::json{

@@ -90,6 +90,16 @@ constexpr const code_rules &rules(version v)
 	return rules_table[static_cast<std::size_t>(v)];
 }
 
+/**
+ * @brief The code each version is read from, as docs/semantics.md's table
+ * of versions gives it (tree\@commit), indexed by lu::version.
+ */
+inline constexpr std::array<std::string_view, 3> code_read{{
+	"samikhawaja@6f017580 (liveupdate.c), v1 patches 12-13/14",
+	"samikhawaja@027f82dc (device.c), @03855e7d (vfio_pci_liveupdate.c), anolis@01b951ef (liveupdate.c)",
+	"pran005@20d150d0 (device.c), @14d17527 (device_cdev.c), anolis@e0c90453 (liveupdate.c)",
+}};
+
 /** @brief Where a rule of a version is read, for reports and docs. */
 struct rule_source {
 	std::string_view id;       /**< docs/semantics.md's rule id */

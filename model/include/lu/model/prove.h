@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "lu/core/decision.h"
 #include "lu/core/trace.h"
 #include "lu/core/variant.h"
 
@@ -174,6 +175,7 @@ struct witness_step {
 	lu::step step;
 	int ret = 0;
 	std::optional<int> ret_other; /**< observable-contract: the return under the other variant */
+	std::optional<lu::decision> rule = {}; /**< the rule of docs/semantics.md that decided ret */
 };
 
 /** @brief A decoded trace with the configuration needed to replay it. */

@@ -24,6 +24,7 @@
 #include <string_view>
 #include <vector>
 
+#include "lu/model/causes.h"
 #include "lu/model/prove.h"
 #include "lu/verify/scenario.h" // errno_name()
 
@@ -233,7 +234,7 @@ std::string summary_paragraph(const std::vector<lu::model::result> &results);
  *         go on in a further block of columns; empty for no results.
  * @context Any context.
  */
-std::string verdict_table(const std::vector<lu::model::result> &results);
+std::string verdict_table(const std::vector<lu::model::result> &results, bool legend = true);
 
 /**
  * @brief The mail report: summary, verdict table, numbered counterexample
@@ -249,6 +250,78 @@ std::string verdict_table(const std::vector<lu::model::result> &results);
  */
 std::string mail_report(const std::vector<lu::model::result> &results, const run_info &run,
 			const std::vector<bundle> &bundles);
+
+/** @brief The causes of one cell (lu::model::find_causes()). */
+using cell_causes = std::vector<lu::model::cause_result>;
+
+/**
+ * @brief lu::model::find_causes() of every result, on run_info::jobs threads.
+ * @param results the cells of a run
+ * @param run the options they were proved with
+ * @param cap at most this many causes searched per cell (at least 1)
+ * @param on_done if not empty, called as each cell's causes are found
+ * @return one list per result, in the same order.
+ * @throws std::invalid_argument when @p cap is 0.
+ * @context Starts and joins threads; several BMC queries per cause of a
+ * failing cell.
+ */
+std::vector<cell_causes> causes_for(const std::vector<lu::model::result> &results, const run_info &run,
+				    unsigned cap, const cell_done_fn &on_done = {});
+
+/**
+ * @brief The answer to the seed's question for one no-silent-pasid-loss
+ * cell: "yes (trace N)" when a trace with the cause pasid-not-recorded was
+ * found, "no (...)" when that cause is closed, "open" otherwise; then what
+ * the seed's own trace (RID and PASID 5 attached, preserve, kexec) does
+ * under the cell's variant, run on the model.
+ * @param r a no-silent-pasid-loss cell
+ * @param causes its causes
+ * @param trace_number the number of the cause's trace in the report, 0 for none
+ * @return one line, unwrapped.
+ * @context Any context (runs the model's simulator once).
+ */
+std::string reviewer_case_line(const lu::model::result &r, const cell_causes &causes, std::size_t trace_number);
+
+/**
+ * @brief The default mail (`report`): at most about 100 lines of at most
+ * MAIL_COLUMNS: the reviewer's case per variant, the verdict table, the
+ * matrix of causes against variants, what the verdicts assume (code read,
+ * guesses), one attributed trace per distinct cause (each step's rule, the
+ * step that made the violation possible marked ">").
+ * @param results the cells of the run
+ * @param causes causes_for(results) (same order)
+ * @param run the options of the run
+ * @return the text; "no results" when @p results is empty or the sizes differ.
+ * @context Any context (runs the model's simulator for the seed's trace).
+ */
+std::string brief_report(const std::vector<lu::model::result> &results, const std::vector<cell_causes> &causes,
+			 const run_info &run);
+
+/**
+ * @brief `report --diff A B`: which verdicts and which causes differ
+ * between two variants (same properties), and a trace per cause open on
+ * either side.
+ * @param a the cells of variant A
+ * @param ca causes_for(a)
+ * @param b the cells of variant B
+ * @param cb causes_for(b)
+ * @param run the options of the run
+ * @return the text, every line at most MAIL_COLUMNS.
+ * @context Any context.
+ */
+std::string diff_report(const std::vector<lu::model::result> &a, const std::vector<cell_causes> &ca,
+			const std::vector<lu::model::result> &b, const std::vector<cell_causes> &cb,
+			const run_info &run);
+
+/**
+ * @brief The causes of a cell as JSON: per cause its id, text, rule,
+ * status (found, closed, unknown), seconds, and when found the witness
+ * with each step's rule and the marked step.
+ * @param causes the causes
+ * @return the array.
+ * @context Any context.
+ */
+nlohmann::json causes_json(const cell_causes &causes);
 
 /**
  * @brief A decoded witness as JSON: trace (op, dev, pasid, hwpt, flags, ret,
@@ -278,11 +351,12 @@ nlohmann::json result_json(const lu::model::result &r, const bundle *b);
  * @param results the cells of the run
  * @param run the options of the run
  * @param bundles one per result, or empty
+ * @param causes if given, one list per result: each result gets "causes"
  * @return the document.
  * @context Any context.
  */
 nlohmann::json report_json(const std::vector<lu::model::result> &results, const run_info &run,
-			   const std::vector<bundle> &bundles);
+			   const std::vector<bundle> &bundles, const std::vector<cell_causes> *causes = nullptr);
 
 /**
  * @brief Wrap @p text to at most @p width columns: words are kept whole
