@@ -75,7 +75,8 @@ void iommufd_lu_unpreserve(liveupdate_file_op_args *args) noexcept
 	if (!lu)
 		return;
 	for (std::uint32_t i = 0; i < lu->nr_hwpts; i++) {
-		lu->hwpts[i]->domain_preserved = false;
+		if (!(LU_MUTANT(unpreserve_keeps_domains) && ictx->variant.version == lu::version::v1))
+			lu->hwpts[i]->domain_preserved = false;
 		if (lu->hwpts[i]->ioas)
 			lu->hwpts[i]->ioas->lu_map_immutable = false;
 	}

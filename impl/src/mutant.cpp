@@ -23,6 +23,17 @@ constexpr std::array<std::string_view, static_cast<std::size_t>(mutant::nr_mutan
 	"restore-ignores-nested-parent",
 	"duplicate-token-accepted",
 	"checksum-not-checked",
+	"restore-first-device-pasids",
+	"unpreserve-keeps-domains",
+	"xa-find-after-first-chunk",
+};
+
+// The component each mutation point is in: xarray.cpp, iommufd*.cpp (vfio's
+// gate too), luo.cpp, the image (the serializer of iommufd_lu.cpp and the
+// parser of image.cpp), restore.cpp.
+constexpr std::array<std::string_view, static_cast<std::size_t>(mutant::nr_mutants)> components{
+	"?",       "iommufd", "iommufd", "iommufd", "iommufd", "iommufd", "image", "image",
+	"iommufd", "LUO",     "restore", "iommufd", "image",   "restore", "iommufd", "xarray",
 };
 } // namespace
 
@@ -30,6 +41,12 @@ std::string_view name(mutant m) noexcept
 {
 	auto i = static_cast<std::size_t>(m);
 	return i < names.size() ? names[i] : "?";
+}
+
+std::string_view component(mutant m) noexcept
+{
+	auto i = static_cast<std::size_t>(m);
+	return i < components.size() ? components[i] : "?";
 }
 
 std::optional<mutant> parse_mutant(std::string_view s) noexcept

@@ -100,7 +100,8 @@ int lu_restore(new_kernel *nk, const lu_img_view &v) noexcept
 		d.iommufd_token = r.iommufd_token;
 		d.rid = r.rid_hwpt_idx == LU_IMG_NONE ? nullptr : &nk->hwpts[r.rid_hwpt_idx];
 		// Sorted input (the parser checked it): a bulk fill, not n walks.
-		int rc = xa_fill_sorted(&d.pasids, v.pasids + r.pasid_first, r.nr_pasids, nk->hwpts);
+		const lu_img_device &pr = LU_MUTANT(restore_first_device_pasids) ? v.devices[0] : r;
+		int rc = xa_fill_sorted(&d.pasids, v.pasids + pr.pasid_first, pr.nr_pasids, nk->hwpts);
 		if (rc)
 			goto err;
 		d.nr_pasids = r.nr_pasids;

@@ -25,6 +25,7 @@
  * counted and its allocation can be failed (fail_nth).
  */
 #include "lu/impl/xarray.h"
+#include "lu/impl/mutant.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -1504,6 +1505,8 @@ void *xa_find_after(xarray *xa, unsigned long *indexp, unsigned long max, xa_mar
 			break;
 	}
 
+	if (LU_MUTANT(xa_find_after_first_chunk) && entry && xas.xa_index >= XA_CHUNK_SIZE)
+		entry = nullptr;
 	if (entry)
 		*indexp = xas.xa_index;
 	return entry;

@@ -72,6 +72,35 @@ std::string battery()
 	CHECK_OR("serializer", m->restored().size() == 3 && m->run(dma(0, 5)) == 0);
 	CHECK_OR("nested", m->run(dma(0, 0)) == 0);
 
+	// v1: unpreserving the iommufd takes its domains back.
+	{
+		machine_ptr m1;
+		CHECK_OR("unpreserve-domains", machine::create(seed_config(), preset("v1"), &m1) == 0);
+		(void)m1->run(mark(0, 1));
+		CHECK_OR("unpreserve-domains", m1->run(preserve_iommufd(9)) == 0 && m1->run(unpreserve_iommufd()) == 0 &&
+						       !m1->snapshot().hwpts[0].domain_preserved);
+		// reject sees a PASID far from 0 (xa_find_after() past the first node).
+		CHECK_OR("far-pasid", machine::create(seed_config(), preset("reject"), &m1) == 0);
+		(void)m1->run(mark(0, 1));
+		(void)m1->run(attach(0, 0, 0));
+		(void)m1->run(attach(0, 100, 1));
+		(void)m1->run(preserve_iommufd(9));
+		CHECK_OR("far-pasid", m1->run(preserve_device(0, 2)) == -EOPNOTSUPP);
+		// full, two devices: each gets its own PASIDs back.
+		lu::config two = seed_config();
+		two.devices = {{0, 16}, {1, 16}};
+		CHECK_OR("two-devices", machine::create(two, preset("full"), &m1) == 0);
+		(void)m1->run(mark(0, 1));
+		(void)m1->run(mark(1, 2));
+		(void)m1->run(attach(0, 0, 0));
+		(void)m1->run(attach(1, 0, 0));
+		(void)m1->run(attach(0, 3, 1));
+		(void)m1->run(attach(1, 7, 1));
+		(void)m1->run(preserve_iommufd(9));
+		CHECK_OR("two-devices", m1->run(preserve_device(0, 2)) == 0 && m1->run(preserve_device(1, 3)) == 0 &&
+						m1->run(kexec()) == 0);
+		CHECK_OR("two-devices", m1->run(dma(1, 7)) == 0 && m1->run(dma(1, 3)) == -EFAULT);
+	}
 	// parser: PASID 2^20 and a bad checksum.
 	auto img = m->image();
 	std::vector<std::uint8_t> b(img.begin(), img.end());

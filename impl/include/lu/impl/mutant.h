@@ -32,6 +32,9 @@ enum class mutant : std::uint8_t {
 	restore_ignores_nested_parent, /**< restore does not link a nested hwpt to its parent */
 	duplicate_token_accepted,    /**< mark_preserve accepts a token already in use */
 	checksum_not_checked,        /**< the parser skips the checksum */
+	restore_first_device_pasids, /**< restore gives every device the first device's PASIDs */
+	unpreserve_keeps_domains,    /**< v1: unpreserving the iommufd leaves its domains preserved (state only) */
+	xa_find_after_first_chunk,   /**< xa_find_after() sees only the first 64 indices */
 	nr_mutants,                  /**< number of entries, not a mutant */
 };
 
@@ -41,6 +44,16 @@ enum class mutant : std::uint8_t {
  * @context Any context.
  */
 std::string_view name(mutant m) noexcept;
+
+/** @brief The components mutants are grouped by, in report order. */
+inline constexpr std::string_view mutant_components[] = {"xarray", "iommufd", "LUO", "image", "restore", "model"};
+
+/**
+ * @brief The component of lu::impl (or lu::model) a mutant lives in.
+ * @return one of mutant_components; "?" for none or nr_mutants.
+ * @context Any context.
+ */
+std::string_view component(mutant m) noexcept;
 
 /**
  * @brief The mutant called @p s, if any.
