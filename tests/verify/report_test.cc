@@ -270,6 +270,8 @@ TEST(Uapi, SeedWitnessAsSelftest)
 	// Stage 1 ends at the kexec: everything after it is stage 2.
 	EXPECT_LT(c.find("IOMMU_HWPT_LIVEUPDATE_MARK_PRESERVE"), c.find("lu_daemonize_and_wait();"));
 	EXPECT_LT(c.find("lu_daemonize_and_wait();"), c.find("LIVEUPDATE_SESSION_RETRIEVE_FD"));
+	// As the series' test: /dev/liveupdate is closed, the session is kept.
+	EXPECT_LT(c.find("close(self->luo_fd);"), c.find("lu_daemonize_and_wait();"));
 }
 
 TEST(Uapi, WholeFileDeclaresWhatTheHeadersLack)

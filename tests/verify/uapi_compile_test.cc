@@ -163,6 +163,16 @@ TEST(UapiFile, SyntheticWitnessesCompile)
 	const auto c = lu::verify::uapi_selftest_file(r);
 	EXPECT_EQ(c.find("RETRIEVE"), std::string::npos) << c;
 	expect_compiles(c, "no_kexec.c");
+	// A kexec with nothing preserved: stage 2 retrieves no cdev.
+	auto k = seed("v1");
+	k.witness->trace = {st(lu::op::attach, 0, 0, 0, 0, 0, 0), st(lu::op::kexec, 0, 0, 0, 0, 0, 0)};
+	k.witness->at_kexec = {{0, 0, 0}};
+	k.witness->restored.clear();
+	k.witness->lost.clear();
+	const auto ck = lu::verify::uapi_selftest_file(k);
+	EXPECT_EQ(ck.find("LIVEUPDATE_SESSION_RETRIEVE_FD"), std::string::npos) << ck;
+	EXPECT_NE(ck.find("/* dev 0 was not preserved"), std::string::npos) << ck;
+	expect_compiles(ck, "kexec_nothing_kept.c");
 }
 
 // Every counterexample and witness of a small run: all presets, all

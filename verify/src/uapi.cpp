@@ -302,7 +302,10 @@ void emit_hwpts(emitter &e, int l, const lu::config &c, const plan &p)
 			} else if (flags.size() == 1) {
 				e.line(l + 1, fmt::format(".flags = {},", flags[0]));
 			}
-			e.line(l + 1, fmt::format(".dev_id = self->dev_id[{}],", ad));
+			if (p.devs.empty())
+				e.line(l + 1, ".dev_id = 0, /* no device in the configuration */");
+			else
+				e.line(l + 1, fmt::format(".dev_id = self->dev_id[{}],", ad));
 			if (paging) {
 				e.line(l + 1, fmt::format(".pt_id = ioas_{}.out_ioas_id,", h));
 			} else {
@@ -523,7 +526,10 @@ void emit_test(emitter &e, const lu::model::result &r, const plan &p)
 		e.line(l, "/* Every fd stays open in a child until the kexec, as");
 		e.line(l, " * the series' daemonize_and_wait(); then, from a");
 		e.line(l, " * shell, kexec into the new kernel (LUO freezes,");
-		e.line(l, " * serializes and hands over) and run this test again. */");
+		e.line(l, " * serializes and hands over) and run this test again.");
+		e.line(l, " * As there, /dev/liveupdate is closed first. */");
+		e.line(l, "close(self->luo_fd);");
+		e.line(l, "self->luo_fd = -1;");
 		e.line(l, "lu_daemonize_and_wait();");
 		e.line(l, "TH_LOG(\"stage 1 done: kexec, then run again for stage 2\");");
 		e.line(l, "return;");
