@@ -40,7 +40,40 @@ public:
 			return std::nullopt;
 		for (const auto &s : trace)
 			(void)m->run(s);
-		auto st = m->snapshot();
+		return view_of(cfg, m->snapshot());
+	}
+
+	std::optional<observed_run> observe(const lu::config &cfg, const lu::variant &v,
+					    const std::vector<lu::step> &trace) const override
+	{
+		impl::machine_ptr m;
+		if (impl::machine::create(cfg, v, &m))
+			return std::nullopt;
+		observed_run r;
+		r.config = cfg;
+		r.variant = v;
+		r.trace = trace;
+		r.out.rets.reserve(trace.size());
+		r.states.reserve(trace.size() + 1);
+		r.states.push_back(view_of(cfg, m->snapshot()));
+		for (const auto &s : trace) {
+			const bool was_kexeced = m->kexeced();
+			r.out.rets.push_back(m->run(s));
+			// After kexec only dma runs (every other operation is -ENODEV):
+			// the old kernel's state is snapshotted until then and once after.
+			if (was_kexeced && s.op == lu::op::dma)
+				r.states.push_back(r.states.back());
+			else
+				r.states.push_back(view_of(cfg, m->snapshot()));
+		}
+		r.out.at_kexec = m->at_kexec();
+		r.out.restored = m->restored();
+		return r;
+	}
+
+private:
+	static state_view view_of(const lu::config &cfg, const impl::machine_state &st)
+	{
 		state_view sv;
 		sv.attachments = st.attachments;
 		std::ranges::sort(sv.attachments);

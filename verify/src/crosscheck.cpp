@@ -16,6 +16,7 @@
 #include "lu/model/enumerate.h"
 #include "lu/model/prove.h"
 #include "lu/verify/judge.h"
+#include "lu/verify/monitors.h"
 #include "lu/verify/scenario.h"
 
 namespace lu::verify {
@@ -215,7 +216,11 @@ nlohmann::json crosscheck_report::to_json() const
 	nlohmann::json killed_by = nlohmann::json::object();
 	for (const auto &[m, by] : mutants.killed_by)
 		killed_by[m] = by;
+	nlohmann::json components = nlohmann::json::object();
+	for (const auto &[c, killed, total] : mutants.components)
+		components[c] = {{"killed", killed}, {"total", total}};
 	j["mutants"] = {{"total", mutants.total},
+			{"components", components},
 			{"killed", mutants.killed},
 			{"survivors", mutants.survivors},
 			{"killed_by", killed_by},
@@ -269,6 +274,8 @@ nlohmann::json to_json(const fixed_case &c)
 	}
 	if (c.restored)
 		j["restored"] = att(*c.restored);
+	if (!c.property.empty())
+		j["property"] = {c.property, c.verdict, c.other_variant};
 	return j;
 }
 
@@ -314,6 +321,11 @@ fixed_case fixed_case_from_json(const nlohmann::json &j)
 	}
 	if (j.contains("restored"))
 		c.restored = att(j["restored"]);
+	if (j.contains("property")) {
+		c.property = j["property"][0];
+		c.verdict = j["property"][1];
+		c.other_variant = j["property"][2];
+	}
 	return c;
 }
 
@@ -357,7 +369,7 @@ std::vector<fixed_case> generate_guided(const crosscheck_options &o, std::string
 	return out;
 }
 
-std::vector<fixed_case> generate_replay(const crosscheck_options &o, std::string *note)
+std::vector<fixed_case> generate_replay(const crosscheck_options &o, std::string *note, verdict_table *verdicts)
 {
 	std::vector<fixed_case> out;
 	lu::model::prove_options po;
@@ -367,6 +379,9 @@ std::vector<fixed_case> generate_replay(const crosscheck_options &o, std::string
 			if (o.progress)
 				o.progress(fmt::format("replay: prove {} {}", variant_label(v), pi.name));
 			auto r = lu::model::prove(v, pi.id, po);
+			if (verdicts)
+				(*verdicts)[{variant_label(v), std::string(pi.name)}] = {
+					r.verdict, r.every_depth, r.bounds.depth, r.bounds.devices, r.bounds.hwpts};
 			if (r.verdict == lu::model::verdict::unknown || r.verdict == lu::model::verdict::error)
 				*note += fmt::format("{} {}: {}; ", variant_label(v), pi.name, name(r.verdict));
 			if (!r.witness)
@@ -387,6 +402,9 @@ std::vector<fixed_case> generate_replay(const crosscheck_options &o, std::string
 			std::ranges::sort(lost);
 			c.lost = lost;
 			c.restored = w.restored;
+			c.property = pi.name;
+			c.verdict = name(r.verdict);
+			c.other_variant = w.other_variant;
 			out.push_back(c);
 			// observable-contract: the same request under the other variant
 			if (!w.other_variant.empty() && !w.trace.empty() && w.trace.front().ret_other) {
@@ -394,6 +412,7 @@ std::vector<fixed_case> generate_replay(const crosscheck_options &o, std::string
 				if (!other)
 					continue;
 				fixed_case d = c;
+				d.property.clear(); // the monitor judges the pair from c
 				d.label += " (other: " + w.other_variant + ")";
 				d.variant = *other;
 				d.rets.clear();
@@ -788,6 +807,335 @@ check_report run_engine_check(const backend &model, const backend &reference, co
 							   "the evaluator (impl line) and the Z3 simulator (expect line): " + why);
 			});
 			if (o.stop_at_first)
+				return r;
+		}
+	}
+	return r;
+}
+
+// ---- property monitors ------------------------------------------------------
+
+namespace {
+
+// Steps up to the last that is not dma: dma changes nothing, so a violation
+// on the trace is one on this prefix (the bound a proof's depth covers).
+std::size_t effective_length(const std::vector<lu::step> &t)
+{
+	std::size_t n = t.size();
+	while (n > 0 && t[n - 1].op == op::dma)
+		n--;
+	return n;
+}
+
+// Whether the model's verdict @p mv covers @p t on @p cfg (bounds).
+bool within_bounds(const model_verdict &mv, const lu::config &cfg, const std::vector<lu::step> &t)
+{
+	if (cfg.devices.size() > mv.devices || cfg.hwpts.size() > mv.hwpts)
+		return false;
+	return mv.every_depth || effective_length(t) <= mv.depth;
+}
+
+lu::variant full_variant()
+{
+	return *lu::find_preset("full");
+}
+
+// The monitors on one impl run: a violation of a safety property the model
+// proves within its bounds, or a capability witness where the model has
+// none, is a disagreement. Counts every violation and witness.
+void judge_monitors(check_report &r, const crosscheck_options &o, const observed_run &run, const observed_run *full,
+		    const std::string &cls)
+{
+	const std::string label = variant_label(run.variant);
+	for (const auto &pi : lu::model::properties) {
+		auto seen = run_monitor(pi.id, run, full);
+		if (!seen)
+			continue;
+		const bool capability = pi.kind == lu::model::property_kind::capability;
+		r.counts[fmt::format("{} {}", capability ? "witnesses" : "violations", pi.name)]++;
+		auto it = o.verdicts.find({label, std::string(pi.name)});
+		if (it == o.verdicts.end() || !within_bounds(it->second, run.config, run.trace))
+			continue;
+		const auto want = capability ? lu::model::verdict::counterexample : lu::model::verdict::proved;
+		if (it->second.verdict != want)
+			continue;
+		const std::string why = fmt::format("monitor {} under {} ({}): {} (the model: {} {})", pi.name, label, cls,
+						    *seen, name(it->second.verdict),
+						    it->second.every_depth ? "for every depth"
+									   : fmt::format("up to depth {}", it->second.depth));
+		note_disagreement(r, o, why, [&] {
+			return divergence_scenario(fmt::format("{}+monitor+{}", name_part(run.variant), pi.name), run.config,
+						   run.variant, run.trace, &run.out, &run.out,
+						   "The impl's run, judged by the monitor: " + why);
+		});
+		if (o.stop_at_first)
+			return;
+	}
+}
+
+} // namespace
+
+check_report run_monitors(const backend &impl, const std::vector<fixed_case> &cases, const crosscheck_options &o)
+{
+	check_report r;
+	r.name = "monitors";
+	if (o.verdicts.empty())
+		r.note = "no model verdicts (replay off): violations are counted, not judged";
+	const auto vs = variants_of(o);
+	const lu::variant full = full_variant();
+	// One trace under every variant; `full` once for observable-contract.
+	auto one = [&](const lu::config &cfg, const std::vector<lu::step> &t, const std::string &cls) {
+		auto f = impl.observe(cfg, full, t);
+		r.counts["traces"]++;
+		for (const auto &v : vs) {
+			r.cases++;
+			r.coverage[cls]++;
+			if (o.skip.contains(r.cases - 1))
+				continue;
+			std::optional<observed_run> mine;
+			if (v == full && f)
+				mine = f;
+			else
+				mine = impl.observe(cfg, v, t);
+			if (!mine) {
+				note_disagreement(r, o, fmt::format("{} {}: impl cannot run it", variant_label(v), cls),
+						  [] { return std::string(); });
+				continue;
+			}
+			const std::size_t before = r.disagreements;
+			judge_monitors(r, o, *mine, f ? &*f : nullptr, cls);
+			if (o.stop_at_first && r.disagreements > before)
+				return false;
+		}
+		return true;
+	};
+
+	// Replay: every counterexample and capability witness of the model must
+	// be confirmed by the monitor on the impl.
+	for (const auto &c : cases) {
+		if (c.check != "replay" || c.property.empty())
+			continue;
+		auto p = lu::model::parse_property(c.property);
+		if (!p)
+			continue;
+		const auto &pi = lu::model::info(*p);
+		const bool capability = pi.kind == lu::model::property_kind::capability;
+		// a safety counterexample must show a violation; a capability's
+		// proof carries the witness; a capability without one has no trace
+		if (c.verdict != (capability ? "proved" : "counterexample"))
+			continue;
+		r.cases++;
+		r.coverage["replay " + c.property]++;
+		if (o.skip.contains(r.cases - 1))
+			continue;
+		auto mine = impl.observe(c.config, c.variant, c.trace);
+		std::optional<observed_run> other;
+		if (!c.other_variant.empty())
+			if (auto ov = parse_variant_label(c.other_variant))
+				other = impl.observe(c.config, *ov, c.trace);
+		std::optional<std::string> seen;
+		if (mine)
+			seen = run_monitor(*p, *mine, other ? &*other : nullptr);
+		if (seen) {
+			r.counts["replay_confirmed"]++;
+			continue;
+		}
+		const std::string why = fmt::format("replay {} under {} ({} of the model): the monitor does not confirm it "
+						    "on the impl",
+						    c.property, variant_label(c.variant), c.verdict);
+		note_disagreement(r, o, why, [&] {
+			return divergence_scenario(fmt::format("{}+monitor-replay+{}", name_part(c.variant), c.property),
+						   c.config, c.variant, c.trace, nullptr, mine ? &mine->out : nullptr, why);
+		});
+		if (o.stop_at_first)
+			return r;
+	}
+
+	// Guided cases: the traces the model chose, each under its own variant.
+	for (const auto &c : cases) {
+		if (c.check != "guided")
+			continue;
+		r.cases++;
+		r.coverage["guided"]++;
+		if (o.skip.contains(r.cases - 1))
+			continue;
+		auto mine = impl.observe(c.config, c.variant, c.trace);
+		if (!mine)
+			continue;
+		auto f = impl.observe(c.config, full, c.trace);
+		const std::size_t before = r.disagreements;
+		judge_monitors(r, o, *mine, f ? &*f : nullptr, "guided");
+		if (o.stop_at_first && r.disagreements > before)
+			return r;
+	}
+
+	// The conformance traces: the same exhaustive suffixes and seeded random traces.
+	auto alpha = alphabet();
+	auto cfgs = conformance_configs();
+	const std::size_t exhaustive_len = 5 + o.exhaustive_depth + tail().size();
+	for (std::size_t ci = 0; ci < cfgs.size(); ci++) {
+		if (o.progress)
+			o.progress(fmt::format("monitors: exhaustive depth {} on config {}", o.exhaustive_depth, ci));
+		for (const auto &pre : prefixes()) {
+			std::vector<std::size_t> idx;
+			for (unsigned len = 0; len <= o.exhaustive_depth; len++) {
+				idx.assign(len, 0);
+				while (true) {
+					std::vector<lu::step> t = pre;
+					for (auto i : idx)
+						t.push_back(alpha[i]);
+					for (const auto &s : tail())
+						t.push_back(s);
+					pad(t, exhaustive_len);
+					if (!one(cfgs[ci], t, fmt::format("exhaustive-c{}", ci)))
+						return r;
+					std::size_t k = 0;
+					while (k < len && ++idx[k] == alpha.size())
+						idx[k++] = 0;
+					if (k == len)
+						break;
+				}
+			}
+		}
+	}
+	random_gen g(o.seed);
+	for (std::size_t n = 0; n < o.random; n++) {
+		if (o.progress && n % 100000 == 0)
+			o.progress(fmt::format("monitors: random {}/{} (seed {})", n, o.random, o.seed));
+		auto [cfg, t] = random_trace(g);
+		if (!one(cfg, t, "random"))
+			return r;
+	}
+	return r;
+}
+
+// ---- multi-device traces ------------------------------------------------------
+
+namespace {
+
+constexpr std::size_t multi_len = 20;
+
+// Two devices with PASIDs, in two groups or in one, both preserved, kexec,
+// then dma on every (device, PASID) pair the trace names.
+std::pair<lu::config, std::vector<lu::step>> multi_device_trace(random_gen &g, bool one_group)
+{
+	static constexpr std::uint32_t maxp[] = {0, 16, 256, lu::PASID_LIMIT};
+	lu::config cfg;
+	for (std::uint32_t d = 0; d < 2; d++)
+		cfg.devices.push_back({one_group ? 0 : d, maxp[1 + g.below(std::size(maxp) - 1)]});
+	if (g.chance(10))
+		cfg.devices[g.below(2)].max_pasids = 0; // a member without PASID support
+	// h0, h1 paging (pasid_compat, sealed); h2 nested on one of them, or a third paging
+	cfg.hwpts = {{hwpt_kind::paging, 0, true, true}, {hwpt_kind::paging, 0, true, true}};
+	hwpt_config h2{hwpt_kind::paging, 0, true, true};
+	if (g.chance(40)) {
+		h2.kind = hwpt_kind::nested;
+		h2.parent = static_cast<std::uint32_t>(g.below(2));
+	} else if (g.chance(15)) {
+		h2.sealed = false;
+	}
+	cfg.hwpts.push_back(h2);
+	auto pasid = [&](std::uint32_t d) -> std::uint32_t {
+		std::uint32_t m = cfg.devices[d].max_pasids;
+		switch (g.below(6)) {
+		case 0: return 1;
+		case 1: return 5;
+		case 2: return m > 1 ? m - 1 : 3;
+		case 3: return m > 2 ? static_cast<std::uint32_t>(1 + g.below(m - 1)) : 2;
+		case 4: return 100;
+		default: return lu::PASID_LIMIT - 1;
+		}
+	};
+	auto hwpt = [&] { return static_cast<std::uint32_t>(g.below(3)); };
+	std::vector<lu::step> t;
+	t.push_back(mk(op::mark_preserve, 0, 0, 0, 1));
+	t.push_back(mk(op::mark_preserve, 0, 0, 1, 2));
+	if (cfg.hwpts[2].kind == hwpt_kind::paging && g.chance(70))
+		t.push_back(mk(op::mark_preserve, 0, 0, 2, 3));
+	// RIDs: in one group the second device joins the first's hwpt
+	const std::uint32_t rid0 = g.chance(80) ? static_cast<std::uint32_t>(g.below(2)) : 2;
+	const std::uint32_t rid1 = one_group ? rid0 : (g.chance(80) ? static_cast<std::uint32_t>(g.below(2)) : 2);
+	t.push_back(mk(op::attach, 0, 0, rid0));
+	if (g.chance(90))
+		t.push_back(mk(op::attach, 1, 0, rid1));
+	// PASIDs: one to three per device, on any hwpt
+	std::vector<std::pair<std::uint32_t, std::uint32_t>> named{{0, 0}, {1, 0}};
+	std::vector<std::uint32_t> pasids;
+	for (std::uint32_t d = 0; d < 2; d++) {
+		const std::size_t n = 1 + g.below(3);
+		for (std::size_t k = 0; k < n; k++) {
+			std::uint32_t p = pasid(d);
+			// in one group, the same PASID twice: the second device shares it
+			if (one_group && !pasids.empty() && g.chance(30))
+				p = pasids[g.below(pasids.size())];
+			pasids.push_back(p);
+			t.push_back(mk(op::attach, d, p, hwpt()));
+		}
+	}
+	for (auto p : pasids)
+		for (std::uint32_t d = 0; d < 2; d++)
+			named.emplace_back(d, p);
+	std::ranges::sort(named);
+	named.erase(std::unique(named.begin(), named.end()), named.end());
+	if (g.chance(20)) // a late mark: its domain is not preserved
+		t.push_back(mk(op::mark_preserve, 0, 0, 2, 4));
+	t.push_back(mk(op::preserve_iommufd, 0, 0, 0, 10));
+	auto flags = [&] { return g.chance(35) ? IOMMU_LU_FLAG_IGNORE_PASID : 0u; };
+	const bool swap = g.chance(50);
+	t.push_back(mk(op::preserve_device, swap ? 1 : 0, 0, 0, 11, flags()));
+	t.push_back(mk(op::preserve_device, swap ? 0 : 1, 0, 0, 12, flags()));
+	t.push_back(mk(op::kexec));
+	// every (device, PASID) pair the trace names, as many as fit
+	for (std::size_t k = 0; k < named.size() && t.size() < multi_len; k++)
+		t.push_back(mk(op::dma, named[k].first, named[k].second));
+	while (t.size() < multi_len)
+		t.push_back(mk(op::dma, 0, 0));
+	return {std::move(cfg), std::move(t)};
+}
+
+} // namespace
+
+check_report run_multi_device(const backend &impl, const backend &model, const crosscheck_options &o)
+{
+	check_report r;
+	r.name = "multi-device";
+	const auto vs = variants_of(o);
+	const lu::variant full = full_variant();
+	random_gen g(o.seed ^ 0x6d756c7469ULL);
+	for (std::size_t n = 0; n < o.multi_device; n++) {
+		if (o.progress && n % 500 == 0)
+			o.progress(fmt::format("multi-device: trace {}/{}", n, o.multi_device));
+		const bool one_group = n % 2 == 1;
+		auto [cfg, t] = multi_device_trace(g, one_group);
+		r.counts["multi_device_traces"]++;
+		r.counts[one_group ? "one_group" : "two_groups"]++;
+		const std::string cls = one_group ? "one-group" : "two-groups";
+		auto f = impl.observe(cfg, full, t);
+		for (const auto &v : vs) {
+			r.cases++;
+			r.coverage[fmt::format("{} {}", name_part(v), cls)]++;
+			if (o.skip.contains(r.cases - 1))
+				continue;
+			auto mine = v == full && f ? f : impl.observe(cfg, v, t);
+			auto rm = model.run(cfg, v, t);
+			std::string why;
+			if (!mine || !rm.out)
+				why = !mine ? "impl: cannot run it" : "model: " + rm.error;
+			else
+				why = describe_difference(t, mine->out, "impl", *rm.out, "model");
+			if (!why.empty()) {
+				note_disagreement(r, o, fmt::format("{} {}: {}", variant_label(v), cls, why), [&] {
+					return divergence_scenario(fmt::format("{}+multi-device+divergence", name_part(v)), cfg,
+								   v, t, rm.out ? &*rm.out : nullptr,
+								   mine ? &mine->out : nullptr, why);
+				});
+				if (o.stop_at_first)
+					return r;
+				continue;
+			}
+			const std::size_t before = r.disagreements;
+			judge_monitors(r, o, *mine, f ? &*f : nullptr, cls);
+			if (o.stop_at_first && r.disagreements > before)
 				return r;
 		}
 	}

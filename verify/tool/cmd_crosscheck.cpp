@@ -29,7 +29,7 @@ struct crosscheck_opts {
 	bool no_mutants = false;
 	bool verbose = false;
 	bool quiet = false;
-	bool no_guided = false, no_replay = false, no_conformance = false;
+	bool no_guided = false, no_replay = false, no_conformance = false, no_monitors = false;
 	std::string cases_out;
 };
 
@@ -65,6 +65,20 @@ std::string quote(const std::string &s)
 	return q + "'";
 }
 
+// The row of component @p c in the per-component kill rates (every component
+// of lu::impl::component() listed, in its order, even with no mutant).
+std::tuple<std::string, std::size_t, std::size_t> &component_row(lu::verify::mutants_report &mr, const std::string &c)
+{
+	if (mr.components.empty())
+		for (auto n : lu::impl::mutant_components)
+			mr.components.emplace_back(std::string(n), 0, 0);
+	for (auto &row : mr.components)
+		if (std::get<0>(row) == c)
+			return row;
+	mr.components.emplace_back(c, 0, 0);
+	return mr.components.back();
+}
+
 void run_mutants(crosscheck_opts &o, const std::string &cases_file, lu::verify::mutants_report &mr, progress &prog)
 {
 	std::string runner = o.runner.empty() ? self_dir() + "/iommufd-lu-mutants" : o.runner;
@@ -73,8 +87,9 @@ void run_mutants(crosscheck_opts &o, const std::string &cases_file, lu::verify::
 		mr.note = "mutation runner not found: " + runner;
 		return;
 	}
-	std::string common = fmt::format(" --cases {} --depth {} --random {} --seed {}", quote(cases_file),
-					 o.x.exhaustive_depth, std::min<std::size_t>(o.x.random, 20000), o.x.seed);
+	std::string common = fmt::format(" --cases {} --depth {} --random {} --seed {} --multi-device {}", quote(cases_file),
+					 o.x.exhaustive_depth, std::min<std::size_t>(o.x.random, 20000), o.x.seed,
+					 o.x.multi_device);
 	for (const auto &v : o.variants)
 		common += " --variant " + quote(v);
 	if (!o.x.guided)
@@ -82,7 +97,10 @@ void run_mutants(crosscheck_opts &o, const std::string &cases_file, lu::verify::
 	if (!o.x.replay)
 		common += " --skip-check replay";
 	if (!o.x.conformance)
-		common += " --skip-check conformance";
+		common += " --skip-check conformance --skip-check monitors";
+	if (!o.x.monitors)
+		common += " --skip-check monitors";
+	(void)component_row(mr, "model"); // every component listed, even without a mutant
 	// The runner on the real impl must find nothing, or every kill is noise.
 	std::string line;
 	int rc = spawn(quote(runner) + " --mutant none" + common + " 2>&1", &line);
@@ -96,8 +114,11 @@ void run_mutants(crosscheck_opts &o, const std::string &cases_file, lu::verify::
 		const auto t0 = std::chrono::steady_clock::now();
 		rc = spawn(quote(runner) + " --mutant " + name + common + " 2>&1", &line);
 		prog.done("mutant " + name, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+		auto &row = component_row(mr, std::string(lu::impl::component(static_cast<lu::impl::mutant>(i))));
+		std::get<2>(row)++;
 		if (rc == 1) {
 			mr.killed++;
+			std::get<1>(row)++;
 			mr.killed_by.emplace_back(name, line);
 		} else {
 			mr.survivors.push_back(name);
@@ -129,6 +150,7 @@ int run_crosscheck(crosscheck_opts &o)
 	o.x.guided = !o.no_guided;
 	o.x.replay = !o.no_replay;
 	o.x.conformance = !o.no_conformance;
+	o.x.monitors = !o.no_monitors;
 	// The progress line counts the steps below (each check, and generating
 	// the cases of guided and replay) and each mutant; the phase lines of
 	// crosscheck_options::progress say what runs inside a step.
@@ -141,7 +163,7 @@ int run_crosscheck(crosscheck_opts &o)
 	else if (prog.enabled())
 		o.x.progress = [&prog](const std::string &s) { prog.status(s); };
 	const std::size_t nr_steps = 3 + 2 * o.x.guided + 2 * o.x.replay +
-				     (o.x.conformance ? 1 + (o.x.solver_sample > 0) : 0) +
+				     (o.x.conformance ? 1 + o.x.monitors + (o.x.solver_sample > 0) : 0) + (o.x.multi_device > 0) +
 				     (o.no_mutants ? 0 : static_cast<std::size_t>(lu::impl::mutant::nr_mutants) - 1);
 	prog.phase("", nr_steps, "steps");
 	auto step = [&prog](std::string_view name, auto fn) {
@@ -159,7 +181,7 @@ int run_crosscheck(crosscheck_opts &o)
 		step("generating guided cases", [&] { cases = generate_guided(o.x, &guided_note, &guided_counts); });
 	if (o.x.replay)
 		step("generating replay cases", [&] {
-			auto rc = generate_replay(o.x, &replay_note);
+			auto rc = generate_replay(o.x, &replay_note, &o.x.verdicts);
 			cases.insert(cases.end(), rc.begin(), rc.end());
 		});
 	auto impl = make_impl_backend();
@@ -185,6 +207,10 @@ int run_crosscheck(crosscheck_opts &o)
 			rep.checks.push_back(run_fixed("replay", cases, *impl, o.x));
 			rep.checks.back().note = replay_note;
 		});
+	if (o.x.multi_device)
+		step("multi-device", [&] { rep.checks.push_back(run_multi_device(*impl, *model, o.x)); });
+	if (o.x.conformance && o.x.monitors)
+		step("monitors", [&] { rep.checks.push_back(run_monitors(*impl, cases, o.x)); });
 	step("fail-nth", [&] { rep.checks.push_back(run_fail_nth(o.x)); });
 	step("image", [&] { rep.checks.push_back(run_image_checks(o.x)); });
 	step("luo", [&] { rep.checks.push_back(run_luo_checks(o.x)); });
@@ -202,6 +228,11 @@ int run_crosscheck(crosscheck_opts &o)
 		j["known_failures"] = nlohmann::json::object();
 		for (const auto &c : rep.checks)
 			j["known_failures"][c.name] = c.failed;
+		// the model's verdicts the monitors are judged against
+		j["verdicts"] = nlohmann::json::array();
+		for (const auto &[k, mv] : o.x.verdicts)
+			j["verdicts"].push_back({k.first, k.second, std::string(name(mv.verdict)), mv.every_depth, mv.depth,
+						 mv.devices, mv.hwpts});
 		std::ofstream(cases_file) << j.dump();
 	}
 	if (!o.no_mutants)
@@ -243,6 +274,10 @@ int run_crosscheck(crosscheck_opts &o)
 			if (!rep.mutants.survivors.empty())
 				fmt::print(", survivors: {}", fmt::join(rep.mutants.survivors, " "));
 			fmt::print("\n");
+			std::string per;
+			for (const auto &[c, killed, total] : rep.mutants.components)
+				per += fmt::format("{}{} {}/{}", per.empty() ? "" : ", ", c, killed, total);
+			fmt::print("mutants by component: {}\n", per);
 			if (o.verbose)
 				for (const auto &[m, by] : rep.mutants.killed_by)
 					fmt::print("  {:<30} {}\n", m, by);
@@ -289,6 +324,10 @@ void add_crosscheck(CLI::App &app, int *rc)
 			"Random traces also run on the Z3-solving simulator, to check the evaluator (0: none)")
 		->check(CLI::Range(std::size_t{0}, std::size_t{100'000}))
 		->capture_default_str();
+	sub->add_option("--multi-device", o->x.multi_device,
+			"Multi-device traces (two preserved devices with PASIDs, in two groups and in one; 0: none)")
+		->check(CLI::Range(std::size_t{0}, std::size_t{10'000'000}))
+		->capture_default_str();
 	sub->add_option("--guided-max", o->x.guided_max, "Model-guided cases per (variant, op) at most")
 		->check(CLI::Range(1u, 100'000u))
 		->capture_default_str();
@@ -309,7 +348,8 @@ void add_crosscheck(CLI::App &app, int *rc)
 	sub->add_flag("--no-mutants", o->no_mutants, "Skip the mutation check");
 	sub->add_flag("--no-guided", o->no_guided, "Skip the model-guided cases");
 	sub->add_flag("--no-replay", o->no_replay, "Skip the counterexample replay");
-	sub->add_flag("--no-conformance", o->no_conformance, "Skip trace conformance");
+	sub->add_flag("--no-conformance", o->no_conformance, "Skip trace conformance (and the monitors on its traces)");
+	sub->add_flag("--no-monitors", o->no_monitors, "Skip the property monitors on the conformance, guided and replay traces");
 	sub->add_option("--format", o->format, "text or json")->check(CLI::IsMember({"text", "json"}));
 	sub->add_flag("-v,--verbose", o->verbose, "Progress on stderr, coverage per class");
 	add_quiet_flag(sub, &o->quiet);

@@ -27,8 +27,9 @@ int main(int argc, char **argv)
 	app.add_option("--depth", o.exhaustive_depth, "Exhaustive suffix depth of the conformance check");
 	app.add_option("--random", o.random, "Random conformance traces");
 	app.add_option("--seed", o.seed, "Seed of the random traces");
+	app.add_option("--multi-device", o.multi_device, "Multi-device traces");
 	std::vector<std::string> variants, skip_checks;
-	app.add_option("--skip-check", skip_checks, "Checks not to run (guided, replay, fail-nth, image, conformance)");
+	app.add_option("--skip-check", skip_checks, "Checks not to run (guided, replay, fail-nth, image, luo, multi-device, conformance, monitors)");
 	app.add_option("--variant", variants, "Only these variants (preset or policy/freeze/gate)");
 	CLI11_PARSE(app, argc, argv);
 	for (const auto &v : variants) {
@@ -67,6 +68,19 @@ int main(int argc, char **argv)
 			auto j = nlohmann::json::parse(in);
 			for (const auto &c : j.at("cases"))
 				cases.push_back(lu::verify::fixed_case_from_json(c));
+			if (j.contains("verdicts"))
+				for (const auto &x : j["verdicts"]) {
+					lu::verify::model_verdict mv;
+					const auto vn = x[2].get<std::string>();
+					mv.verdict = vn == "proved"		? lu::model::verdict::proved
+						     : vn == "counterexample" ? lu::model::verdict::counterexample
+									      : lu::model::verdict::unknown;
+					mv.every_depth = x[3];
+					mv.depth = x[4];
+					mv.devices = x[5];
+					mv.hwpts = x[6];
+					o.verdicts[{x[0].get<std::string>(), x[1].get<std::string>()}] = mv;
+				}
 			if (j.contains("known_failures")) {
 				have_known = true;
 				for (const auto &[k, v] : j["known_failures"].items())
@@ -86,12 +100,15 @@ int main(int argc, char **argv)
 		[&](const auto &x) { return lu::verify::run_fail_nth(x); },
 		[&](const auto &x) { return lu::verify::run_image_checks(x); },
 		[&](const auto &x) { return lu::verify::run_luo_checks(x); },
+		[&](const auto &x) { return lu::verify::run_multi_device(*impl, *model, x); },
 		[&](const auto &x) { return lu::verify::run_conformance(*impl, *model, x); },
+		[&](const auto &x) { return lu::verify::run_monitors(*impl, cases, x); },
 	};
 	// A mutant is caught when a case that passes on the real impl fails on
 	// it: first every check without the mutant, to learn which cases fail
 	// anyway (a model bug must not count as a kill), then with it.
-	const std::vector<std::string> names{"guided", "replay", "fail-nth", "image", "luo", "conformance"};
+	const std::vector<std::string> names{"guided",	     "replay",	    "fail-nth", "image",
+					     "luo",	     "multi-device", "conformance", "monitors"};
 	for (std::size_t ci = 0; ci < checks.size(); ci++) {
 		const auto &run = checks[ci];
 		if (std::ranges::find(skip_checks, names[ci]) != skip_checks.end())

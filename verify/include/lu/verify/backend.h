@@ -62,6 +62,19 @@ struct state_view {
 std::string describe_state_difference(const state_view &a, std::string_view a_name, const state_view &b,
 				      std::string_view b_name);
 
+/**
+ * @brief One run seen step by step, for the property monitors
+ * (lu/verify/monitors.h): the trace, its outcome and the state before and
+ * after every step.
+ */
+struct observed_run {
+	lu::config config;
+	lu::variant variant{};
+	std::vector<lu::step> trace;
+	lu::outcome out;                 /**< every return value, at_kexec, restored */
+	std::vector<state_view> states;  /**< states[i] before step i; states[trace.size()] after the last */
+};
+
 /** @brief Runs a trace on one side (impl or model). */
 class backend {
 public:
@@ -88,6 +101,18 @@ public:
 	 */
 	virtual std::optional<state_view> state_after(const lu::config &, const lu::variant &,
 						      const std::vector<lu::step> &) const
+	{
+		return std::nullopt;
+	}
+	/**
+	 * @brief Run @p trace on a fresh machine and keep the state before and
+	 * after every step (the property monitors read it).
+	 * @context Allocates; one snapshot per step.
+	 * @return the run; std::nullopt if this side cannot show its state
+	 * (the default) or the machine could not be built.
+	 */
+	virtual std::optional<observed_run> observe(const lu::config &, const lu::variant &,
+						    const std::vector<lu::step> &) const
 	{
 		return std::nullopt;
 	}

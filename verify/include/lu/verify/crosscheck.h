@@ -30,12 +30,14 @@
 #include <set>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "lu/core/trace.h"
 #include "lu/core/variant.h"
+#include "lu/model/prove.h"
 #include "lu/verify/backend.h"
 
 namespace lu::verify {
@@ -60,6 +62,8 @@ struct mutants_report {
 	std::size_t killed = 0;
 	std::vector<std::string> survivors;
 	std::vector<std::pair<std::string, std::string>> killed_by; /**< mutant, what caught it */
+	/** per component (xarray, iommufd, LUO, image, restore, model): name, killed, total */
+	std::vector<std::tuple<std::string, std::size_t, std::size_t>> components;
 	std::string note;
 };
 
@@ -101,7 +105,22 @@ struct fixed_case {
 	std::optional<state_view> post;             /**< expected post-state (guided) */
 	std::optional<std::vector<lost_pair>> lost; /**< expected loss (replay) */
 	std::optional<std::vector<lu::attachment>> restored; /**< expected restored set (replay) */
+	std::string property;      /**< replay: the property (stable id) whose witness this is; "" otherwise */
+	std::string verdict;       /**< replay: the model's verdict ("proved", "counterexample") */
+	std::string other_variant; /**< replay of observable-contract: the variant compared with */
 };
+
+/** @brief The model's verdict of one property under one variant, as prove gave it. */
+struct model_verdict {
+	lu::model::verdict verdict = lu::model::verdict::unknown;
+	bool every_depth = false; /**< proved for every trace length (else up to depth) */
+	unsigned depth = 0;       /**< the bound it was proved at */
+	unsigned devices = 0;     /**< the device bound */
+	unsigned hwpts = 0;       /**< the hwpt bound */
+};
+
+/** @brief Verdicts by (variant_label(), property id). */
+using verdict_table = std::map<std::pair<std::string, std::string>, model_verdict>;
 
 /**
  * @brief Serialise a fixed case for the mutation runner.
@@ -134,6 +153,9 @@ struct crosscheck_options {
 	std::string emit_dir;                /**< write the first divergence of each check here */
 	bool stop_at_first = false;          /**< stop a check at its first disagreement (mutation runs) */
 	std::set<std::size_t> skip;          /**< case numbers not to judge (they fail without a mutant) */
+	verdict_table verdicts;              /**< the model's verdicts the monitors are judged against (from replay's proofs) */
+	bool monitors = true;                /**< run the property monitors (run_monitors) */
+	std::size_t multi_device = 1500;     /**< multi-device traces (each under every variant) */
 	std::function<void(const std::string &)> progress; /**< one line per phase, may be empty */
 };
 
@@ -154,7 +176,40 @@ std::vector<fixed_case> generate_guided(const crosscheck_options &o, std::string
  * @return the cases; @p note says what was replayed.
  * @context Runs the prover (Z3); slow.
  */
-std::vector<fixed_case> generate_replay(const crosscheck_options &o, std::string *note);
+std::vector<fixed_case> generate_replay(const crosscheck_options &o, std::string *note,
+					verdict_table *verdicts = nullptr);
+
+/**
+ * @brief The property monitors (lu/verify/monitors.h) on every trace of the
+ * conformance check (the same exhaustive and seeded random traces), on the
+ * guided cases and on the replay cases, run on @p impl.
+ *
+ * A safety monitor's violation under a variant for which the model proves
+ * the property (o.verdicts; within the bounds of the proof: its depth
+ * unless proved for every depth, its devices and hwpts) is a disagreement,
+ * and so is a capability's witness where the model finds none. A replayed
+ * counterexample (or capability witness) that the monitor does not confirm
+ * on the impl is a disagreement. observable-contract compares each run with
+ * the same requests under `full`.
+ * @return cases (one per trace and variant, all properties) and
+ *         disagreements; counts "violations PROPERTY", "witnesses
+ *         PROPERTY", "replay_confirmed", "traces".
+ * @context Runs on the calling thread; one impl snapshot per step.
+ */
+check_report run_monitors(const backend &impl, const std::vector<fixed_case> &cases, const crosscheck_options &o);
+
+/**
+ * @brief Multi-device traces on purpose: two devices with PASIDs, in two
+ * groups and in one group, each preserved (flags 0 or IGNORE_PASID, in
+ * either order, iommufd first), then kexec and dma on every (device, PASID)
+ * pair, under every variant: the impl (serialize, parse, restore) and the
+ * model (the compiled evaluator) must give the same outcome, and the
+ * monitors judge the impl's run as in run_monitors().
+ * @return cases (one per trace and variant) and disagreements; counts
+ *         "multi_device_traces", "two_groups", "one_group".
+ * @context Runs on the calling thread.
+ */
+check_report run_multi_device(const backend &impl, const backend &model, const crosscheck_options &o);
 
 /**
  * @brief Run fixed cases on @p impl; cases of other checks are skipped.
