@@ -384,4 +384,94 @@ TEST(Report, JsonHasTheDesignKeys)
 	EXPECT_TRUE(r["bundle"]["solver"].contains("seed"));
 }
 
+
+// The default mail (issue 12): every claim it makes is checked against the
+// JSON of the same run: the reviewer's case per variant against the cause
+// pasid-not-recorded, every cell of the causes matrix against its cause's
+// status, every trace's cause and variant against a found cause.
+namespace brief {
+
+std::vector<std::string> lines_of(const std::string &text)
+{
+	std::vector<std::string> out;
+	std::istringstream in(text);
+	for (std::string l; std::getline(in, l);)
+		out.push_back(l);
+	return out;
+}
+
+std::vector<std::string> words(const std::string &line)
+{
+	std::vector<std::string> out;
+	std::istringstream in(line);
+	for (std::string w; in >> w;)
+		out.push_back(w);
+	return out;
+}
+
+TEST(BriefReport, EveryClaimMatchesTheJson)
+{
+	lu::verify::run_info run;
+	run.opt.bounds.depth = 6;
+	const std::vector<lu::variant> vars{preset("v1"), preset("v2"), preset("reject")};
+	const std::vector<property> props{property::no_silent_pasid_loss, property::nested_survives};
+	const auto rs = lu::verify::prove_cells(vars, props, run);
+	const auto cs = lu::verify::causes_for(rs, run, 16);
+	const std::string mail = lu::verify::brief_report(rs, cs, run);
+	const auto js = lu::verify::report_json(rs, run, {}, &cs)["results"];
+	// status of (variant, property, cause) in the JSON
+	auto status = [&](const std::string &v, const std::string &p, const std::string &c) -> std::string {
+		for (const auto &r : js)
+			if (r["variant"] == v && r["property"] == p)
+				for (const auto &x : r["causes"])
+					if (x["cause"] == c)
+						return x["status"];
+		return "absent";
+	};
+	const auto ls = lines_of(mail);
+	std::size_t reviewer = 0, cells = 0, traces = 0;
+	std::vector<std::string> heading_props, columns;
+	for (std::size_t i = 0; i < ls.size(); ++i) {
+		const auto w = words(ls[i]);
+		EXPECT_LE(ls[i].size(), lu::verify::MAIL_COLUMNS) << ls[i];
+		if (w.size() >= 3 && ls[i].starts_with("  ") && (w[1] == "yes," || w[1] == "no," || w[1] == "not") &&
+		    (w[0] == "v1" || w[0] == "v2" || w[0] == "reject")) {
+			const auto st = status(w[0], "no-silent-pasid-loss", "pasid-not-recorded");
+			EXPECT_EQ(st, w[1] == "yes," ? "found" : "closed") << ls[i];
+			++reviewer;
+		}
+		if (!w.empty() && w[0] == "v1" && w.size() == vars.size() && !ls[i].starts_with("  v1"))
+			columns = w; // the matrix head
+		if (!ls[i].starts_with(" ") && (ls[i] == "no-silent-pasid-loss" || ls[i] == "nested-survives"))
+			heading_props = {ls[i]};
+		if (ls[i].empty())
+			heading_props.clear(); // the matrix ends at a blank line
+		if (!heading_props.empty() && !columns.empty() && w.size() == columns.size() + 1 && ls[i].starts_with("  ") &&
+		    !ls[i].starts_with("   ")) {
+			for (std::size_t k = 0; k < columns.size(); ++k) {
+				const auto st = status(columns[k], heading_props[0], w[0]);
+				if (w[k + 1].starts_with("#"))
+					EXPECT_EQ(st, "found") << ls[i];
+				else
+					EXPECT_TRUE(st == "closed" || (w[0] == "unclassified" && st == "absent")) << ls[i];
+				++cells;
+			}
+		}
+		// "N. cause (variant): text"
+		if (w.size() >= 3 && w[0].ends_with(".") && std::isdigit(static_cast<unsigned char>(w[0][0])) &&
+		    w[2].starts_with("(") && w[2].ends_with("):")) {
+			const std::string v = w[2].substr(1, w[2].size() - 3);
+			EXPECT_TRUE(status(v, "no-silent-pasid-loss", w[1]) == "found" ||
+				    status(v, "nested-survives", w[1]) == "found")
+				<< ls[i];
+			++traces;
+		}
+	}
+	EXPECT_EQ(reviewer, vars.size()) << mail;
+	EXPECT_EQ(cells, vars.size() * (4 + 1)) << mail; // 4 loss causes + nested-as-parent
+	EXPECT_GE(traces, 3u) << mail;                  // no-record, pasid-not-recorded, nested-as-parent at least
+}
+
+} // namespace brief
+
 } // namespace

@@ -191,9 +191,7 @@ void render_trace(std::string &out, std::size_t number, const trace_ref &t)
 	auto para = [&](const std::string &s, std::string_view indent = "") { out += wrap(s, W, indent); };
 	const auto &ci = lu::model::info(t.id);
 	const auto &w = *t.found->witness;
-	para(fmt::format("{}. {}: {} ({}; shown: {}, {})", number, ci.name, ci.text, join(t.variants), t.shown_under,
-			 lu::model::info(t.prop).name),
-	     "   ");
+	para(fmt::format("{}. {} ({}): {}", number, ci.name, t.shown_under, ci.text), "   ");
 	para("   " + used_config(w), "     ");
 	std::size_t sw = 0;
 	for (const auto &s : w.trace)

@@ -16,6 +16,7 @@
 #include <map>
 #include <stdexcept>
 
+#include "lu/core/rules.h"
 #include "lu/model/solver_info.h"
 #include "lu/verify/bundle_info.h"
 #include "lu/verify/uapi.h"
@@ -490,14 +491,16 @@ std::string verdict_table(const std::vector<lu::model::result> &rs, bool legend)
 	for (const auto &v : vars)
 		cw.push_back(std::max<std::size_t>(v.size(), 7));
 
-	para("Verdicts (rows: properties, columns: kernel variants):");
+	if (legend)
+		para("Verdicts (rows: properties, columns: kernel variants):");
 	for (std::size_t first = 0; first < vars.size();) {
 		// A block holds at least one column, so a name too long for the
 		// line is wrapped by para() rather than lost.
 		std::size_t last = first + 1, width = 2 + w0 + 1 + cw[first];
 		while (last < vars.size() && width + 1 + cw[last] <= W)
 			width += 1 + cw[last++];
-		out += "\n";
+		if (legend || first > 0)
+			out += "\n";
 		std::string head = fmt::format("  {:<{}}", "property", w0);
 		for (std::size_t k = first; k < last; ++k)
 			head += fmt::format(" {:<{}}", vars[k], cw[k]);
@@ -745,6 +748,23 @@ nlohmann::json witness_json(const lu::model::witness &w)
 	return j;
 }
 
+namespace {
+
+// What a verdict rests on that the tool did not check: the code its
+// version is read from, and the preset's guesses.
+nlohmann::json assumptions_json(const lu::variant &v)
+{
+	nlohmann::json j{{"code", lu::name(v.version)}, {"code_read", lu::code_read[static_cast<std::size_t>(v.version)]}};
+	nlohmann::json guesses = nlohmann::json::array();
+	for (const auto &p : lu::presets)
+		if (p.variant == v && !p.unconfirmed.empty())
+			guesses.push_back(p.unconfirmed);
+	j["guesses"] = guesses;
+	return j;
+}
+
+} // namespace
+
 nlohmann::json result_json(const lu::model::result &r, const bundle *b)
 {
 	const auto &pi = lu::model::info(r.property);
@@ -766,6 +786,7 @@ nlohmann::json result_json(const lu::model::result &r, const bundle *b)
 			 {"seconds", r.seconds},
 			 {"note", r.note},
 			 {"every_depth", r.every_depth},
+			 {"assumptions", assumptions_json(r.variant)},
 			 {"observation", observation_line(r)},
 			 {"witness", r.witness ? witness_json(*r.witness) : nlohmann::json(nullptr)}};
 	if (!r.reason.empty())

@@ -466,8 +466,9 @@ void emit_stage2(emitter &e, const lu::model::witness &w, const plan &p)
 			e.line(l, fmt::format("EXPECT_DMA({}, self->cdev_fd[{}], {});", ws.ret == 0 ? 1 : 0, ws.step.dev,
 					      ws.step.pasid));
 		} else {
-			e.line(l, fmt::format("/* the model: {} (the old kernel's objects are", ws.ret == 0 ? std::string("0")
-							: "-" + errno_macro(ws.ret)));
+			// fmt, not "-" + std::string: GCC 12's -Wrestrict misfires on that at -O2
+			e.line(l, fmt::format("/* the model: {}{} (the old kernel's objects are", ws.ret == 0 ? "" : "-",
+					      ws.ret == 0 ? std::string("0") : errno_macro(ws.ret)));
 			e.line(l, " * gone); not issued */");
 		}
 	}

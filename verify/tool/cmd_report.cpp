@@ -154,7 +154,7 @@ int run_report(report_opts o)
 	} else if (o.format == "uapi") {
 		for (const auto &r : res)
 			if (r.witness)
-				fmt::print("{}\n", lu::verify::uapi_selftest(r));
+				fmt::print("{}\n", lu::verify::uapi_selftest_file(r));
 	} else if (o.full) {
 		fmt::print("{}", lu::verify::mail_report(res, run, bundles));
 	} else {

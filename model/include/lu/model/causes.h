@@ -49,26 +49,26 @@ enum class cause : std::uint8_t {
 struct cause_info {
 	lu::model::cause id;
 	std::string_view name; /**< stable id, e.g. "pasid-not-recorded" */
-	std::string_view text; /**< one line for the report */
+	std::string_view text; /**< what it says, at most 44 columns (one line of the report) */
 	/** the rule whose step makes the violation possible (the marked step of a trace) */
 	std::optional<lu::decision> rule;
 };
 
 /** @brief Every cause, indexed by lu::model::cause. */
 inline constexpr std::array<cause_info, 9> causes{{
-	{cause::no_record, "no-record", "vfio preserved the device without calling iommufd: no record",
+	{cause::no_record, "no-record", "vfio preserved it without iommufd: no record",
 	 lu::decision::device_vfio_skips},
-	{cause::pasid_not_recorded, "pasid-not-recorded", "preserve returned 0, the record left an attached PASID out",
+	{cause::pasid_not_recorded, "pasid-not-recorded", "preserve = 0, an attached PASID not recorded",
 	 lu::decision::device_ok},
-	{cause::attached_after_preserve, "attached-after-preserve", "an attach after the preserve was not refused",
+	{cause::attached_after_preserve, "attached-after-preserve", "attach after preserve not refused",
 	 lu::decision::attach_ok},
-	{cause::moved_after_preserve, "moved-after-preserve", "the hwpt changed after the preserve",
+	{cause::moved_after_preserve, "moved-after-preserve", "hwpt changed after preserve",
 	 lu::decision::replace_ok},
-	{cause::detached_after_preserve, "detached-after-preserve", "a detach after the preserve was not refused",
+	{cause::detached_after_preserve, "detached-after-preserve", "detach after preserve not refused",
 	 lu::decision::detach_ok},
-	{cause::nested_as_parent, "nested-as-parent", "the record names the nested hwpt's stage-2 parent",
+	{cause::nested_as_parent, "nested-as-parent", "record names the nested hwpt's parent",
 	 lu::decision::device_ok},
-	{cause::counter_below_zero, "counter-below-zero", "unpreserve lowered nr_preserved for a device never counted",
+	{cause::counter_below_zero, "counter-below-zero", "nr_preserved lowered for an uncounted device",
 	 lu::decision::unpreserve_undone_without_record},
 	{cause::violation, "violation", "the property's violation", std::nullopt},
 	{cause::unclassified, "unclassified", "none of the causes above (a gap in the catalog)", std::nullopt},
