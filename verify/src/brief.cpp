@@ -193,18 +193,26 @@ void render_trace(std::string &out, std::size_t number, const trace_ref &t)
 	const auto &w = *t.found->witness;
 	para(fmt::format("{}. {} ({}): {}", number, ci.name, t.shown_under, ci.text), "   ");
 	para("   " + used_config(w), "     ");
-	std::size_t sw = 0;
-	for (const auto &s : w.trace)
+	std::size_t sw = 0, rw = 1;
+	for (const auto &s : w.trace) {
 		sw = std::max(sw, short_step(s.step).size());
+		rw = std::max(rw, errno_name(s.ret).size());
+	}
 	for (std::size_t k = 0; k < w.trace.size(); ++k) {
 		const auto &s = w.trace[k];
 		const bool mark = t.found->marked_step == k;
-		std::string line = fmt::format(" {}{:>2} {:<{}} {:>11}  {}", mark ? ">" : " ", k + 1, short_step(s.step), sw,
-					       errno_name(s.ret), s.rule ? lu::info(*s.rule).rule : "?");
+		std::string line = fmt::format(" {}{:>2} {:<{}} {:>{}}  {}", mark ? ">" : " ", k + 1, short_step(s.step), sw,
+					       errno_name(s.ret), rw, s.rule ? lu::info(*s.rule).rule : "?");
+		std::string lost = "; lost (dev,pasid)";
+		for (const auto &l : w.lost)
+			lost += fmt::format(" ({},{})", l.dev, l.pasid);
+		const bool beside = line.size() + lost.size() <= W; // else a line of its own
+		if (s.step.op == lu::op::kexec && !w.lost.empty() && beside)
+			line += lost;
 		para(line, "        ");
+		if (s.step.op == lu::op::kexec && !w.lost.empty() && !beside)
+			para("     " + lost.substr(2), "       ");
 	}
-	if (!w.lost.empty())
-		para("   lost after kexec: " + lost_text(w.lost), "     ");
 }
 
 // The causes matrix: a heading per property that has a catalog and fails
@@ -307,7 +315,7 @@ std::string brief_report(const std::vector<lu::model::result> &rs, const std::ve
 
 	para("iommufd-lu: PASID attachments across a live update");
 	para(fmt::format("Bounds: {} devices, {} hwpts (any groups, kinds), traces of up to {} steps, every "
-			 "PASID; proved* and ok* hold for every trace length.",
+			 "PASID; proved*, ok*: every trace length; rid-ok, pasid-ok: proved = a witness exists.",
 			 b.devices, b.hwpts, b.depth),
 	     "  ");
 	blank();
@@ -360,9 +368,8 @@ std::string brief_report(const std::vector<lu::model::result> &rs, const std::ve
 	for (std::size_t i = 0; i < n.traces.size(); ++i)
 		render_trace(out, i + 1, n.traces[i]);
 	blank();
-	para(fmt::format("Rules: docs/semantics.md. Every variant's trace, C, certificates: report --full, "
-			 "--format json, --format uapi (depth {}, rlimit {}).",
-			 b.depth, run.opt.rlimit));
+	para(fmt::format("Rules: docs/semantics.md; everything: report --full (depth {}, rlimit {}).", b.depth,
+			 run.opt.rlimit));
 	return out;
 }
 

@@ -515,12 +515,9 @@ std::string verdict_table(const std::vector<lu::model::result> &rs, bool legend)
 		}
 		first = last;
 	}
-	out += "\n";
-	if (!legend) {
-		para("proved(*): no violation up to the bounds (every depth); CEX: one; rid-ok, pasid-ok: a "
-		     "witness.");
+	if (!legend)
 		return out;
-	}
+	out += "\n";
 	para("proved: holds for every configuration, trace and PASID up to the bounds (capability: a "
 	     "witness exists). CEX: fails, a counterexample follows (capability: no witness up to the "
 	     "bounds). VACUOUS: the premise is unsatisfiable, so the proof says nothing.");

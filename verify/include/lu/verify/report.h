@@ -229,6 +229,8 @@ std::string summary_paragraph(const std::vector<lu::model::result> &results);
  * out), the words proved, CEX, VACUOUS, unknown and ERROR ("-" for a cell
  * not run), then the legend of the words and rows.
  * @param results the cells of a run, in any order
+ * @param legend false: the rows alone, without heading and legend (the
+ *        caller explains the words, as the one-screen mail does)
  * @return plain text in which every line has at most MAIL_COLUMNS
  *         characters and no tab: variants that do not fit beside each other
  *         go on in a further block of columns; empty for no results.
