@@ -12,16 +12,14 @@
 #include "lu/impl/mutant.h"
 #include "machine_helpers.h"
 
-namespace lu::test {
-// A mutant may break the teardown of the machine it corrupts
-// (xa-find-after-first-chunk hides the entries the destroy walk must free),
-// so a leak in this binary is a mutant's doing; every other test binary
-// keeps LeakSanitizer on.
-extern "C" const char *__lsan_default_options()
-{
-	return "detect_leaks=0";
-}
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+#define LU_LSAN_IGNORE_LEAKS_HERE const __lsan::ScopedDisabler lsan_disabled
+#else
+#define LU_LSAN_IGNORE_LEAKS_HERE static_cast<void>(0)
+#endif
 
+namespace lu::test {
 namespace {
 
 using namespace lu::impl;
@@ -161,6 +159,10 @@ TEST(Mutant, EveryMutantIsKilled)
 {
 	for (int i = 1; i < static_cast<int>(mutant::nr_mutants); i++) {
 		auto mu = static_cast<mutant>(i);
+		// A mutant may break the teardown of the machine it corrupts
+		// (xa-find-after-first-chunk hides entries from the destroy
+		// walk): what leaks under a mutant is the mutant's doing.
+		LU_LSAN_IGNORE_LEAKS_HERE;
 		mutant_select(mu);
 		std::string killed_by = battery();
 		mutant_select(mutant::none);
