@@ -73,7 +73,7 @@ std::string uapi_selftest(const lu::model::result &r, const std::string &indent 
  *         for each struct and ioctl number the trace needs, a block marked
  *         "Not in this machine's headers" that declares it from the
  *         series' uAPI (SERIES.md 5, DOMAIN.md 1.4, 2 and 3) under an
- *         #ifndef of its macro; the hypothetical helpers the trace needs;
+ *         `#ifndef` of its macro; the hypothetical helpers the trace needs;
  *         `FIXTURE(iommufd_liveupdate)` with only the objects the trace
  *         uses (its devices and their group mates, its hwpts and their
  *         parents; array indices are the model's), `FIXTURE_SETUP` (LUO
