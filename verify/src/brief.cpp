@@ -70,13 +70,11 @@ const cause_result *cause_of(const cell_causes &cc, cause c)
 }
 
 // The traces of a report: one per distinct cause, numbered in order of
-// first appearance (property-major, then variant); each remembers the
-// variants it was found under.
+// first appearance (property-major, then variant), shown under the first
+// variant that has it (the matrix says which others do).
 struct trace_ref {
 	cause id;
-	lu::model::property prop;
 	std::string shown_under;
-	std::vector<std::string> variants;
 	const cause_result *found = nullptr;
 };
 
@@ -87,12 +85,8 @@ struct numbering {
 	{
 		if (c.status != verdict::counterexample || !c.witness)
 			return;
-		auto [it, fresh] = number.try_emplace(c.cause, traces.size() + 1);
-		if (fresh)
-			traces.push_back({c.cause, r.property, variant_key(r), {}, &c});
-		auto &vs = traces[it->second - 1].variants;
-		if (std::find(vs.begin(), vs.end(), variant_key(r)) == vs.end())
-			vs.push_back(variant_key(r));
+		if (number.try_emplace(c.cause, traces.size() + 1).second)
+			traces.push_back({c.cause, variant_key(r), &c});
 	}
 };
 
