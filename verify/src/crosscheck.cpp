@@ -8,8 +8,10 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <random>
 #include <set>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -688,6 +690,53 @@ std::pair<lu::config, std::vector<lu::step>> random_trace(random_gen &g)
 	return {std::move(cfg), std::move(t)};
 }
 
+
+// The conformance traces of @o: on each conformance configuration, every
+// suffix up to o.exhaustive_depth over the alphabet from each prefix
+// ("exhaustive-c<config>"), then o.random seeded random traces ("random").
+// @fn returns false to stop; progress is reported as "<phase>: ...".
+void for_each_conformance_trace(
+	const crosscheck_options &o, std::string_view phase,
+	const std::function<bool(const lu::config &, const std::vector<lu::step> &, const std::string &)> &fn)
+{
+	auto alpha = alphabet();
+	auto cfgs = conformance_configs();
+	const std::size_t exhaustive_len = 5 + o.exhaustive_depth + tail().size();
+	for (std::size_t ci = 0; ci < cfgs.size(); ci++) {
+		if (o.progress)
+			o.progress(fmt::format("{}: exhaustive depth {} on config {}", phase, o.exhaustive_depth, ci));
+		for (const auto &pre : prefixes()) {
+			std::vector<std::size_t> idx;
+			for (unsigned len = 0; len <= o.exhaustive_depth; len++) {
+				idx.assign(len, 0);
+				while (true) {
+					std::vector<lu::step> t = pre;
+					for (auto i : idx)
+						t.push_back(alpha[i]);
+					for (const auto &s : tail())
+						t.push_back(s);
+					pad(t, exhaustive_len);
+					if (!fn(cfgs[ci], t, fmt::format("exhaustive-c{}", ci)))
+						return;
+					std::size_t k = 0;
+					while (k < len && ++idx[k] == alpha.size())
+						idx[k++] = 0;
+					if (k == len)
+						break;
+				}
+			}
+		}
+	}
+	random_gen g(o.seed);
+	for (std::size_t n = 0; n < o.random; n++) {
+		if (o.progress && n % 100000 == 0)
+			o.progress(fmt::format("{}: random {}/{} (seed {})", phase, n, o.random, o.seed));
+		auto [cfg, t] = random_trace(g);
+		if (!fn(cfg, t, "random"))
+			return;
+	}
+}
+
 } // namespace
 
 check_report run_conformance(const backend &impl, const backend &model, const crosscheck_options &o)
@@ -729,50 +778,16 @@ check_report run_conformance(const backend &impl, const backend &model, const cr
 		return true;
 	};
 
-	// Exhaustive: every suffix up to the depth over the alphabet, from each prefix.
-	auto alpha = alphabet();
-	auto cfgs = conformance_configs();
+	// Exhaustive: every suffix up to the depth over the alphabet, from each
+	// prefix; then seeded random traces.
 	r.counts["variants"] = vs.size();
 	r.counts["exhaustive_depth"] = o.exhaustive_depth;
-	const std::size_t exhaustive_len = 5 + o.exhaustive_depth + tail().size();
-	for (std::size_t ci = 0; ci < cfgs.size(); ci++) {
-		if (o.progress)
-			o.progress(fmt::format("conformance: exhaustive depth {} on config {}", o.exhaustive_depth, ci));
-		for (const auto &pre : prefixes()) {
-			std::vector<std::size_t> idx;
-			for (unsigned len = 0; len <= o.exhaustive_depth; len++) {
-				idx.assign(len, 0);
-				while (true) {
-					std::vector<lu::step> t = pre;
-					for (auto i : idx)
-						t.push_back(alpha[i]);
-					for (const auto &s : tail())
-						t.push_back(s);
-					pad(t, exhaustive_len);
-					r.counts["exhaustive_traces"]++;
-					if (!one(cfgs[ci], t, fmt::format("exhaustive-c{}", ci)))
-						return r;
-					std::size_t k = 0;
-					while (k < len && ++idx[k] == alpha.size())
-						idx[k++] = 0;
-					if (k == len)
-						break;
-				}
-			}
-		}
-	}
-
-	// Seeded random traces.
-	random_gen g(o.seed);
 	r.counts["seed"] = o.seed;
-	for (std::size_t n = 0; n < o.random; n++) {
-		if (o.progress && n % 100000 == 0)
-			o.progress(fmt::format("conformance: random {}/{} (seed {})", n, o.random, o.seed));
-		auto [cfg, t] = random_trace(g);
-		r.counts["random_traces"]++;
-		if (!one(cfg, t, "random"))
-			return r;
-	}
+	for_each_conformance_trace(o, "conformance",
+				   [&](const lu::config &cfg, const std::vector<lu::step> &t, const std::string &cls) {
+					   r.counts[cls == "random" ? "random_traces" : "exhaustive_traces"]++;
+					   return one(cfg, t, cls);
+				   });
 	return r;
 }
 
@@ -970,42 +985,7 @@ check_report run_monitors(const backend &impl, const std::vector<fixed_case> &ca
 	}
 
 	// The conformance traces: the same exhaustive suffixes and seeded random traces.
-	auto alpha = alphabet();
-	auto cfgs = conformance_configs();
-	const std::size_t exhaustive_len = 5 + o.exhaustive_depth + tail().size();
-	for (std::size_t ci = 0; ci < cfgs.size(); ci++) {
-		if (o.progress)
-			o.progress(fmt::format("monitors: exhaustive depth {} on config {}", o.exhaustive_depth, ci));
-		for (const auto &pre : prefixes()) {
-			std::vector<std::size_t> idx;
-			for (unsigned len = 0; len <= o.exhaustive_depth; len++) {
-				idx.assign(len, 0);
-				while (true) {
-					std::vector<lu::step> t = pre;
-					for (auto i : idx)
-						t.push_back(alpha[i]);
-					for (const auto &s : tail())
-						t.push_back(s);
-					pad(t, exhaustive_len);
-					if (!one(cfgs[ci], t, fmt::format("exhaustive-c{}", ci)))
-						return r;
-					std::size_t k = 0;
-					while (k < len && ++idx[k] == alpha.size())
-						idx[k++] = 0;
-					if (k == len)
-						break;
-				}
-			}
-		}
-	}
-	random_gen g(o.seed);
-	for (std::size_t n = 0; n < o.random; n++) {
-		if (o.progress && n % 100000 == 0)
-			o.progress(fmt::format("monitors: random {}/{} (seed {})", n, o.random, o.seed));
-		auto [cfg, t] = random_trace(g);
-		if (!one(cfg, t, "random"))
-			return r;
-	}
+	for_each_conformance_trace(o, "monitors", one);
 	return r;
 }
 
