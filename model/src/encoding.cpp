@@ -5,6 +5,7 @@
 // deciding the errno, and its own updates guarded by its own success: the
 // "failure changes nothing" property is checked, not built in.
 #include "encoding.h"
+#include "checks.h"
 
 #include "lu/core/decision.h"
 #include "lu/core/rules.h"
@@ -38,50 +39,6 @@ z3::expr any_of(z3::context &c, const std::vector<z3::expr> &v)
 	for (const auto &e : v)
 		r = r || e;
 	return r;
-}
-
-// The first failing check decides the return value, and names the rule
-// that decided it (lu::decision).
-struct checks {
-	struct check {
-		z3::expr fails;
-		int err;
-		lu::decision rule;
-	};
-	z3::context &c;
-	std::vector<check> list;
-	void add(const z3::expr &fails, int err, lu::decision rule) { list.push_back({fails, err, rule}); }
-	z3::expr ret(const z3::expr &on_success) const
-	{
-		z3::expr r = on_success;
-		for (auto it = list.rbegin(); it != list.rend(); ++it)
-			r = z3::ite(it->fails, c.bv_val(static_cast<std::uint64_t>(static_cast<std::uint8_t>(-it->err)), RET_BITS), r);
-		return r;
-	}
-	z3::expr rule(const z3::expr &on_success) const
-	{
-		z3::expr r = on_success;
-		for (auto it = list.rbegin(); it != list.rend(); ++it)
-			r = z3::ite(it->fails, decision_val(c, it->rule), r);
-		return r;
-	}
-	z3::expr pass() const
-	{
-		z3::expr r = c.bool_val(true);
-		for (const auto &k : list)
-			r = r && !k.fails;
-		return r;
-	}
-};
-
-z3::expr inc(const z3::expr &x)
-{
-	return x + x.ctx().bv_val(1, x.get_sort().bv_size());
-}
-
-z3::expr dec(const z3::expr &x)
-{
-	return x - x.ctx().bv_val(1, x.get_sort().bv_size());
 }
 
 } // namespace
