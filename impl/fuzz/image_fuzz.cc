@@ -30,7 +30,7 @@ static int one(const std::uint8_t *data, std::size_t size)
 	for (std::uint32_t d = 0; d < v.hdr->nr_devices; d++) {
 		const lu_img_device &dev = v.devices[d];
 		for (std::uint32_t k = 0; k < dev.nr_pasids; k++)
-			if (!lu_new_kernel_translation(&nk, dev.devid, v.pasids[dev.pasid_first + k].pasid) &&
+			if (!lu_new_kernel_translation(&nk, dev.pci_domain, dev.devid, v.pasids[dev.pasid_first + k].pasid) &&
 			    !(v.hwpts[v.pasids[dev.pasid_first + k].hwpt_idx].flags & LU_IMG_HWPT_NESTED))
 				std::abort();
 	}

@@ -426,9 +426,13 @@ int lu_img_parse(const void *data, std::size_t size, lu_img_view *view, lu_img_e
 			iommu_refs[d.iommu_idx]++;
 		}
 		for (std::uint32_t j = 0; j < i; j++) {
+			// A PCI function is domain:bus:dev.fn: the same BDF on
+			// another segment is another device (restore keys both).
 			if (devices[j].devid == d.devid && devices[j].pci_domain == d.pci_domain)
 				return fail(e, -EEXIST, at + offsetof(lu_img_device, devid),
-					    "device[%u]: BDF %#x duplicates device[%u]", i, d.devid, j);
+					    "device[%u]: PCI %x:%x (segment:BDF) duplicates device[%u]: one function "
+					    "twice",
+					    i, d.pci_domain, d.devid, j);
 			if (devices[j].token == d.token)
 				return fail(e, -EEXIST, at + offsetof(lu_img_device, token),
 					    "device[%u]: token %#llx duplicates device[%u]", i,

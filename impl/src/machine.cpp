@@ -151,7 +151,7 @@ int machine::run(const lu::step &s) noexcept
 				return -EFAULT;
 			return iommufd_device_attached(vdevs_[s.dev].idev, s.pasid) ? 0 : -EFAULT;
 		}
-		return lu_new_kernel_dma(&nk_, s.dev, s.pasid);
+		return lu_new_kernel_dma(&nk_, 0, s.dev, s.pasid); // the machine's devices: segment 0
 	}
 	return -EINVAL;
 }
@@ -242,13 +242,13 @@ std::vector<lu::attachment> machine::restored() const
 	auto *nk = const_cast<new_kernel *>(&nk_);
 	for (std::uint32_t i = 0; i < nk->nr_devices; i++) {
 		lu_restored_device &d = nk->devices[i];
-		if (const lu_restored_hwpt *h = lu_new_kernel_translation(nk, d.devid, lu::IOMMU_NO_PASID))
+		if (const lu_restored_hwpt *h = lu_new_kernel_translation(nk, d.pci_domain, d.devid, lu::IOMMU_NO_PASID))
 			v.push_back({d.devid, 0, static_cast<std::uint32_t>(hwpt_index(h->hwpt_id))});
 		unsigned long pasid;
 		void *entry;
 		xa_for_each(&d.pasids, pasid, entry) {
 			auto p = static_cast<std::uint32_t>(pasid);
-			if (const lu_restored_hwpt *h = lu_new_kernel_translation(nk, d.devid, p))
+			if (const lu_restored_hwpt *h = lu_new_kernel_translation(nk, d.pci_domain, d.devid, p))
 				v.push_back({d.devid, p, static_cast<std::uint32_t>(hwpt_index(h->hwpt_id))});
 		}
 	}

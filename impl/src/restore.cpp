@@ -14,7 +14,7 @@ namespace lu::impl {
 void new_kernel_init(new_kernel *nk) noexcept
 {
 	*nk = {};
-	xa_init(&nk->by_devid);
+	xa_init(&nk->by_pci);
 }
 
 void new_kernel_destroy(new_kernel *nk) noexcept
@@ -23,7 +23,7 @@ void new_kernel_destroy(new_kernel *nk) noexcept
 		xa_destroy(&nk->devices[i].pasids);
 	lu_kfree(nk->devices, std::size_t(nk->nr_devices) * sizeof(lu_restored_device));
 	lu_kfree(nk->hwpts, std::size_t(nk->nr_hwpts) * sizeof(lu_restored_hwpt));
-	xa_destroy(&nk->by_devid);
+	xa_destroy(&nk->by_pci);
 	new_kernel_init(nk);
 }
 
@@ -92,6 +92,7 @@ int lu_restore(new_kernel *nk, const lu_img_view &v) noexcept
 	for (std::uint32_t i = 0; i < hdr->nr_devices; i++) {
 		const lu_img_device &r = v.devices[i];
 		lu_restored_device &d = nk->devices[i];
+		d.pci_domain = r.pci_domain;
 		d.devid = r.devid;
 		d.group_id = r.group_id;
 		d.max_pasids = r.max_pasids;
@@ -105,9 +106,13 @@ int lu_restore(new_kernel *nk, const lu_img_view &v) noexcept
 		if (rc)
 			goto err;
 		d.nr_pasids = r.nr_pasids;
-		rc = xa_insert(&nk->by_devid, r.devid, &d, GFP_KERNEL);
-		if (rc)
-			goto err;
+		// The kernel names a PCI function domain:bus:dev.fn: the same BDF
+		// on another segment is another device.
+		rc = xa_insert(&nk->by_pci, lu_pci_key(r.pci_domain, r.devid), &d, GFP_KERNEL);
+		if (rc) {
+			new_kernel_destroy(nk);
+			return rc == -EBUSY ? -EEXIST : rc;
+		}
 	}
 	return 0;
 
@@ -116,10 +121,15 @@ err:
 	return -ENOMEM;
 }
 
-const lu_restored_hwpt *lu_new_kernel_translation(new_kernel *nk, std::uint32_t devid,
+lu_restored_device *lu_new_kernel_device(new_kernel *nk, std::uint32_t pci_domain, std::uint32_t devid) noexcept
+{
+	return static_cast<lu_restored_device *>(xa_load(&nk->by_pci, lu_pci_key(pci_domain, devid)));
+}
+
+const lu_restored_hwpt *lu_new_kernel_translation(new_kernel *nk, std::uint32_t pci_domain, std::uint32_t devid,
 						  std::uint32_t pasid) noexcept
 {
-	auto *d = static_cast<lu_restored_device *>(xa_load(&nk->by_devid, devid));
+	lu_restored_device *d = lu_new_kernel_device(nk, pci_domain, devid);
 	if (!d)
 		return nullptr;
 	const lu_restored_hwpt *h = pasid == lu::IOMMU_NO_PASID
@@ -132,9 +142,9 @@ const lu_restored_hwpt *lu_new_kernel_translation(new_kernel *nk, std::uint32_t 
 	return h;
 }
 
-int lu_new_kernel_dma(new_kernel *nk, std::uint32_t devid, std::uint32_t pasid) noexcept
+int lu_new_kernel_dma(new_kernel *nk, std::uint32_t pci_domain, std::uint32_t devid, std::uint32_t pasid) noexcept
 {
-	return lu_new_kernel_translation(nk, devid, pasid) ? 0 : -EFAULT;
+	return lu_new_kernel_translation(nk, pci_domain, devid, pasid) ? 0 : -EFAULT;
 }
 
 } // namespace lu::impl

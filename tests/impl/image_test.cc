@@ -138,19 +138,19 @@ void round_trip(std::uint32_t n)
 	for (std::uint32_t d = 0; d < nk.nr_devices; d++) {
 		const lu_restored_device &dev = nk.devices[d];
 		EXPECT_EQ(dev.token, 100u + d);
-		const lu_restored_hwpt *rid = lu_new_kernel_translation(&nk, d, 0);
+		const lu_restored_hwpt *rid = lu_new_kernel_translation(&nk, 0, d, 0);
 		ASSERT_NE(rid, nullptr);
 		EXPECT_EQ(rid->hwpt_id, 10u);
 		seen += dev.nr_pasids;
 		// Every PASID translates through what was written, and nothing else does.
 		for (std::uint32_t p = 1; p <= dev.nr_pasids; p++) {
-			const lu_restored_hwpt *h = lu_new_kernel_translation(&nk, d, p);
+			const lu_restored_hwpt *h = lu_new_kernel_translation(&nk, 0, d, p);
 			if (!h || h->hwpt_id != (p & 1 ? 11u : 10u)) {
 				ADD_FAILURE() << "device " << d << " pasid " << p;
 				break;
 			}
 		}
-		EXPECT_EQ(lu_new_kernel_dma(&nk, d, dev.nr_pasids + 1), -EFAULT);
+		EXPECT_EQ(lu_new_kernel_dma(&nk, 0, d, dev.nr_pasids + 1), -EFAULT);
 	}
 	EXPECT_EQ(seen, n);
 	new_kernel_destroy(&nk);
@@ -419,7 +419,7 @@ TEST_F(Image, ErrorMessageSaysWhatAndWhere)
  *     "device[%u]: references without an iommufd"      Refusal.NoIommufdDeviceWithReferences
  *     "device[%u]: iommu %u dangles"                   Refusal.DeviceIommuDangles
  *     "device[%u]: RID hwpt %u dangles"                Refusal.DeviceRidHwptDangles
- *     "device[%u]: BDF %#x duplicates"                 Refusal.DuplicateBdf
+ *     "device[%u]: PCI %x:%x (segment:BDF) duplicates" Refusal.DuplicateBdf
  *     "device[%u]: token %#llx duplicates"             Refusal.DuplicateDeviceToken
  *     "device[%u]: PASID slice starts at"              Refusal.PasidSliceNotWhereThePreviousEnds
  *     "device[%u]: PASID slice [%u, +%u) past"         Refusal.PasidSlicePastTheTable
@@ -799,10 +799,19 @@ TEST_F(Refusal, DuplicateBdf)
 {
 	// Two records for one PCI function: device 2 takes device 0's BDF.
 	field_refused<std::uint32_t>(multi, m_dev(2, offsetof(lu_img_device, devid)), MULTI[0].devid, -EEXIST,
-				     m_dev(2, offsetof(lu_img_device, devid)), {"device[2]: BDF 0x108 duplicates device[0]"});
+				     m_dev(2, offsetof(lu_img_device, devid)),
+				     {"device[2]: PCI 0:108 (segment:BDF) duplicates device[0]"});
 	// Adjacent records too.
 	field_refused<std::uint32_t>(multi, m_dev(1, offsetof(lu_img_device, devid)), MULTI[0].devid, -EEXIST,
-				     m_dev(1, offsetof(lu_img_device, devid)), {"device[1]: BDF 0x108 duplicates device[0]"});
+				     m_dev(1, offsetof(lu_img_device, devid)),
+				     {"device[1]: PCI 0:108 (segment:BDF) duplicates device[0]"});
+	// The same segment other than 0 and the same BDF: one function again.
+	bytes b = multi;
+	poke<std::uint32_t>(b, m_dev(0, offsetof(lu_img_device, pci_domain)), 0x12);
+	poke<std::uint32_t>(b, m_dev(3, offsetof(lu_img_device, pci_domain)), 0x12);
+	poke<std::uint32_t>(b, m_dev(3, offsetof(lu_img_device, devid)), MULTI[0].devid);
+	refused(b, -EEXIST, m_dev(3, offsetof(lu_img_device, devid)),
+		{"device[3]: PCI 12:108 (segment:BDF) duplicates device[0]"});
 }
 
 TEST_F(Refusal, DuplicateDeviceToken)
@@ -905,6 +914,80 @@ TEST_F(ImageMultiDevice, SameBdfOnAnotherSegmentIsAnotherFunction)
 	EXPECT_EQ(parse(b), 0);
 }
 
+/* ---- restore: a device is its segment and BDF together ---- */
+
+// Device 2 has device 0's BDF on segment 1 and device 3 the same BDF on
+// segment 0xffff: three functions, each restored with its own token, RID and
+// PASIDs, found by (segment, BDF) and by nothing less.
+TEST_F(ImageMultiDevice, RestoreKeysDevicesBySegmentAndBdf)
+{
+	auto live0 = alloc_stats_get().live_allocs;
+	const std::uint32_t bdf = MULTI[0].devid;
+	const std::uint32_t segment[] = {0, 0, 1, 0xffff}; // per device of MULTI
+	bytes b = multi;
+	for (std::size_t i : {2, 3}) {
+		poke<std::uint32_t>(b, m_dev(i, offsetof(lu_img_device, devid)), bdf);
+		poke<std::uint32_t>(b, m_dev(i, offsetof(lu_img_device, pci_domain)), segment[i]);
+	}
+	// Device 3 had no PASIDs and the RID on hwpt 0: give its RID hwpt 1, so
+	// that each of the three has something the others have not.
+	poke<std::uint32_t>(b, m_dev(3, offsetof(lu_img_device, rid_hwpt_idx)), 1);
+	fix_checksum(b);
+	lu_img_view v;
+	ASSERT_EQ(lu_img_parse(b.data(), b.size(), &v, nullptr), 0);
+	new_kernel nk;
+	new_kernel_init(&nk);
+	ASSERT_EQ(lu_restore(&nk, v), 0);
+	ASSERT_EQ(nk.nr_devices, MULTI.size());
+	for (std::size_t i : {0, 2, 3}) {
+		const multi_dev &m = MULTI[i];
+		SCOPED_TRACE(::testing::Message() << "device " << i << " segment " << segment[i]);
+		const lu_restored_device *d = lu_new_kernel_device(&nk, segment[i], bdf);
+		ASSERT_EQ(d, &nk.devices[i]);
+		EXPECT_EQ(d->pci_domain, segment[i]);
+		EXPECT_EQ(d->devid, bdf);
+		EXPECT_EQ(d->token, m.token);
+		const lu_restored_hwpt *rid = lu_new_kernel_translation(&nk, segment[i], bdf, lu::IOMMU_NO_PASID);
+		ASSERT_NE(rid, nullptr);
+		EXPECT_EQ(rid->hwpt_id, MULTI_HWPT_IDS[i == 3 ? 1 : 0]);
+		for (const auto &p : m.pasids) {
+			const lu_restored_hwpt *h = lu_new_kernel_translation(&nk, segment[i], bdf, p.pasid);
+			ASSERT_NE(h, nullptr) << "pasid " << p.pasid;
+			EXPECT_EQ(h->hwpt_id, MULTI_HWPT_IDS[p.hwpt_idx]) << "pasid " << p.pasid;
+		}
+		std::uint32_t translating = 0;
+		for (std::uint32_t pasid = 1; pasid <= 4100; pasid++)
+			translating += lu_new_kernel_dma(&nk, segment[i], bdf, pasid) == 0;
+		EXPECT_EQ(translating, m.pasids.size());
+	}
+	// Device 1 keeps its own BDF on segment 0; no other segment has the BDF.
+	EXPECT_EQ(lu_new_kernel_device(&nk, 0, MULTI[1].devid), &nk.devices[1]);
+	EXPECT_EQ(lu_new_kernel_device(&nk, 2, bdf), nullptr);
+	EXPECT_EQ(lu_new_kernel_dma(&nk, 2, bdf, lu::IOMMU_NO_PASID), -EFAULT);
+	EXPECT_EQ(lu_new_kernel_device(&nk, 1, MULTI[1].devid), nullptr);
+	new_kernel_destroy(&nk);
+	EXPECT_EQ(alloc_stats_get().live_allocs, live0);
+}
+
+// lu_restore() of a view the parser did not check: two records of one
+// function are -EEXIST (not -ENOMEM), and nothing is left allocated.
+TEST_F(ImageMultiDevice, RestoreRefusesOneFunctionTwice)
+{
+	auto live0 = alloc_stats_get().live_allocs;
+	bytes b = multi;
+	lu_img_view v;
+	ASSERT_EQ(lu_img_parse(b.data(), b.size(), &v, nullptr), 0);
+	// The view points into @b: make device 2 device 0's function after the parse.
+	poke<std::uint32_t>(b, m_dev(2, offsetof(lu_img_device, devid)), MULTI[0].devid);
+	new_kernel nk;
+	new_kernel_init(&nk);
+	EXPECT_EQ(lu_restore(&nk, v), -EEXIST);
+	EXPECT_EQ(nk.nr_devices, 0u);
+	EXPECT_EQ(nk.devices, nullptr);
+	new_kernel_destroy(&nk);
+	EXPECT_EQ(alloc_stats_get().live_allocs, live0);
+}
+
 /* ---- restore: each device gets its own PASIDs ---- */
 
 TEST_F(ImageMultiDevice, RestoreGivesEachDeviceItsOwnPasids)
@@ -924,24 +1007,24 @@ TEST_F(ImageMultiDevice, RestoreGivesEachDeviceItsOwnPasids)
 		EXPECT_EQ(nk.devices[i].devid, m.devid);
 		EXPECT_EQ(nk.devices[i].token, m.token);
 		EXPECT_EQ(nk.devices[i].nr_pasids, m.pasids.size());
-		const lu_restored_hwpt *rid = lu_new_kernel_translation(&nk, m.devid, lu::IOMMU_NO_PASID);
+		const lu_restored_hwpt *rid = lu_new_kernel_translation(&nk, 0, m.devid, lu::IOMMU_NO_PASID);
 		ASSERT_NE(rid, nullptr);
 		EXPECT_EQ(rid->hwpt_id, MULTI_HWPT_IDS[0]);
 		// Its own PASIDs through their own hwpts...
 		for (const auto &p : m.pasids) {
-			const lu_restored_hwpt *h = lu_new_kernel_translation(&nk, m.devid, p.pasid);
+			const lu_restored_hwpt *h = lu_new_kernel_translation(&nk, 0, m.devid, p.pasid);
 			ASSERT_NE(h, nullptr) << "pasid " << p.pasid;
 			EXPECT_EQ(h->hwpt_id, MULTI_HWPT_IDS[p.hwpt_idx]) << "pasid " << p.pasid;
 		}
 		// ... and no other PASID, whichever device had it.
 		std::uint32_t translating = 0;
 		for (std::uint32_t pasid = 1; pasid <= 4100; pasid++)
-			translating += lu_new_kernel_dma(&nk, m.devid, pasid) == 0;
+			translating += lu_new_kernel_dma(&nk, 0, m.devid, pasid) == 0;
 		EXPECT_EQ(translating, m.pasids.size());
-		EXPECT_EQ(lu_new_kernel_dma(&nk, m.devid, lu::PASID_LIMIT - 1), -EFAULT);
+		EXPECT_EQ(lu_new_kernel_dma(&nk, 0, m.devid, lu::PASID_LIMIT - 1), -EFAULT);
 	}
 	// A BDF that was not preserved translates nothing.
-	EXPECT_EQ(lu_new_kernel_dma(&nk, 0x0109, lu::IOMMU_NO_PASID), -EFAULT);
+	EXPECT_EQ(lu_new_kernel_dma(&nk, 0, 0x0109, lu::IOMMU_NO_PASID), -EFAULT);
 	new_kernel_destroy(&nk);
 	EXPECT_EQ(alloc_stats_get().live_allocs, live0);
 }
