@@ -3,6 +3,7 @@
 #include "lu/impl/alloc.h"
 
 #include <cassert>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -20,6 +21,14 @@
 #ifndef LU_POISON
 #define LU_POISON(p, n) ((void)(p), (void)(n))
 #define LU_UNPOISON(p, n) ((void)(p), (void)(n))
+#define LU_ASAN 0
+#else
+#define LU_ASAN 1
+#endif
+#if LU_ASAN || !defined(NDEBUG)
+#define LU_CHECK_ZEROED 1 // lu_kmem_cache_alloc() checks that objects were freed zeroed
+#else
+#define LU_CHECK_ZEROED 0
 #endif
 
 namespace lu::impl {
@@ -55,6 +64,21 @@ inline void account_free(std::size_t size)
 	stats.live_allocs--;
 	stats.live_bytes -= size;
 }
+
+#if LU_CHECK_ZEROED
+// lu_kmem_cache_alloc()'s contract: its user freed the object zeroed.
+void check_zeroed(const void *p, std::size_t size)
+{
+	const auto *b = static_cast<const unsigned char *>(p);
+	for (std::size_t i = 0; i < size; i++) {
+		if (b[i]) {
+			std::fprintf(stderr, "lu_kmem_cache_alloc: object %p was freed with byte %zu = %#x, not zeroed\n",
+				     p, i, b[i]);
+			std::abort();
+		}
+	}
+}
+#endif
 } // namespace
 
 void *lu_kzalloc(std::size_t size) noexcept
@@ -89,6 +113,34 @@ void *lu_kmem_cache_zalloc(lu_kmem_cache *cache) noexcept
 		cache->nr_free--;
 		LU_UNPOISON(p, cache->size);
 		std::memset(p, 0, cache->size);
+	} else {
+		p = std::calloc(1, cache->size);
+		if (!p)
+			return nullptr;
+	}
+	account_alloc(cache->size);
+	return p;
+}
+
+void *lu_kmem_cache_alloc(lu_kmem_cache *cache) noexcept
+{
+	void *p = cache->free_list;
+
+	if (should_fail())
+		return nullptr;
+	if (p) {
+		void *next;
+
+		LU_UNPOISON(p, cache->size);
+		std::memcpy(&next, p, sizeof(void *));
+		cache->free_list = next;
+		cache->nr_free--;
+		/* SLUB's prefetch_freepointer(): the next alloc reads next's link. */
+		__builtin_prefetch(next, 1);
+		std::memset(p, 0, sizeof(void *));
+#if LU_CHECK_ZEROED
+		check_zeroed(p, cache->size);
+#endif
 	} else {
 		p = std::calloc(1, cache->size);
 		if (!p)

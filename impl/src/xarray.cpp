@@ -21,14 +21,17 @@
  * Port notes: there is no lock (single-threaded) and RCU is emulated per
  * thread (see xa_node_free()); multi-index entries are compiled out as with
  * CONFIG_XARRAY_MULTI=n; nodes come from a node cache, as the kernel's
- * radix_tree_node_cachep slab, through lu_kmem_cache_zalloc(), so each is
- * counted and its allocation can be failed (fail_nth).
+ * radix_tree_node_cachep slab, through lu_kmem_cache_alloc(), so each is
+ * counted and its allocation can be failed (fail_nth), and they go back to
+ * it zeroed, as radix_tree_node_rcu_free() gives them back.
  */
 #include "lu/impl/xarray.h"
 #include "lu/impl/mutant.h"
 
 #include <cstdio>
+#include <cstddef>
 #include <cstdlib>
+#include <cstring>
 
 namespace lu::impl {
 
@@ -219,8 +222,10 @@ static inline void node_set_slot(xa_node *node, unsigned int offset, void *entry
 /*
  * Node memory: the kernel's radix_tree_node_cachep slab.  Freed nodes are
  * reused before the system allocator is called; every allocation, cached
- * or not, is counted and can be failed (lu_kmem_cache_zalloc()).  One cache
- * per thread, as the counters and fail_nth.
+ * or not, is counted and can be failed (lu_kmem_cache_alloc()).  As in the
+ * kernel, whose cache has a constructor that zeroes a node, a node is
+ * zeroed when it is freed (radix_tree_node_rcu_free()), not when it is
+ * allocated.  One cache per thread, as the counters and fail_nth.
  */
 namespace {
 struct xa_node_cache {
@@ -254,11 +259,35 @@ thread_local xa_node *rcu_pending;
 	return reinterpret_cast<unsigned long>(node->array) & 1;
 }
 
+/*
+ * Follows lib/radix-tree.c: radix_tree_node_rcu_free(), the end of a node's
+ * grace period: "must only free zeroed nodes into the slab".  The cache
+ * keeps its nodes zeroed, as radix_tree_node_ctor() makes them, so that
+ * xas_alloc() gets a zeroed node without clearing 576 bytes
+ * (lu_kmem_cache_alloc()).  Only what can be non-zero is written: the
+ * header, the slots node->occupied names (every live store goes through
+ * node_set_slot(), and xas_free_nodes() and xas_shrink() put retry entries
+ * only into slots that held an entry; a node emptied by erases has none)
+ * and the marks.
+ */
+static void radix_tree_node_rcu_free(xa_node *node)
+{
+	unsigned long occupied = node->occupied;
+
+	for (unsigned int n = 0; occupied && n < 8; n++, occupied &= occupied - 1)
+		node->slots[__builtin_ctzl(occupied)] = nullptr;
+	if (occupied)
+		std::memset(static_cast<void *>(node->slots), 0, sizeof(node->slots));
+	std::memset(static_cast<void *>(node->marks), 0, sizeof(node->marks));
+	std::memset(static_cast<void *>(node), 0, offsetof(xa_node, slots));
+	lu_kmem_cache_free(&radix_tree_node_cachep.cache, node);
+}
+
 static void rcu_reclaim()
 {
 	while (xa_node *node = rcu_pending) {
 		rcu_pending = reinterpret_cast<xa_node *>(reinterpret_cast<unsigned long>(node->array) & ~1UL);
-		lu_kmem_cache_free(&radix_tree_node_cachep.cache, node);
+		radix_tree_node_rcu_free(node);
 	}
 }
 
@@ -282,12 +311,12 @@ static void xa_node_free(xa_node *node)
 		rcu_pending = node;
 		return;
 	}
-	lu_kmem_cache_free(&radix_tree_node_cachep.cache, node);
+	radix_tree_node_rcu_free(node);
 }
 
 static xa_node *xa_node_alloc()
 {
-	return static_cast<xa_node *>(lu_kmem_cache_zalloc(&radix_tree_node_cachep.cache));
+	return static_cast<xa_node *>(lu_kmem_cache_alloc(&radix_tree_node_cachep.cache));
 }
 
 /* xas_destroy() - Free any resources allocated during the XArray operation. */
@@ -652,12 +681,26 @@ static void *xas_create(xa_state *xas, bool allow_root)
 				node_set_slot(node->parent, node->offset, xa_mk_node(node));
 			else
 				*slot = xa_mk_node(node);
+			/*
+			 * xas_descend() into a node that is all NULL (the
+			 * cache's nodes are zeroed, radix_tree_node_rcu_free()):
+			 * the slot is not read, as its cache line may be cold.
+			 */
+			xas->xa_node = node;
+			xas_set_offset(xas);
+			XA_NODE_BUG_ON(node, node->slots[xas->xa_offset] != nullptr);
+			entry = nullptr;
 		} else if (xa_is_node(entry)) {
 			node = xa_to_node(entry);
+			/*
+			 * The child's shift is @shift: fetch its slot's line
+			 * while xas_descend() waits for the header's.
+			 */
+			__builtin_prefetch(&node->slots[(xas->xa_index >> shift) & XA_CHUNK_MASK]);
+			entry = xas_descend(xas, node);
 		} else {
 			break;
 		}
-		entry = xas_descend(xas, node);
 		slot = &node->slots[xas->xa_offset];
 	}
 

@@ -1556,6 +1556,123 @@ TEST_F(Xarray, NodeCacheIsReusedAndStillInjectable)
 }
 
 
+// lu_kmem_cache_alloc(): a cache whose user frees zeroed objects hands them
+// out zeroed (it clears only its link word), counted and injectable as
+// lu_kmem_cache_zalloc(); debug and ASan builds abort on a dirty object.
+TEST(NodeCache, AllocReusesZeroedObjectsAndChecksTheContract)
+{
+	lu_kmem_cache cache{64, nullptr, 0};
+	const alloc_stats before = alloc_stats_get();
+	auto *p = static_cast<unsigned char *>(lu_kmem_cache_alloc(&cache));
+	ASSERT_NE(p, nullptr);
+	EXPECT_EQ(std::count(p, p + 64, 0), 64);
+	EXPECT_EQ(alloc_stats_get().live_allocs, before.live_allocs + 1);
+	lu_kmem_cache_free(&cache, p); // zeroed, as the contract wants
+	EXPECT_EQ(cache.nr_free, 1u);
+	auto *q = static_cast<unsigned char *>(lu_kmem_cache_alloc(&cache));
+	EXPECT_EQ(q, p);
+	EXPECT_EQ(std::count(q, q + 64, 0), 64) << "the link word must be cleared";
+	fail_nth_set(1);
+	EXPECT_EQ(lu_kmem_cache_alloc(&cache), nullptr);
+	EXPECT_TRUE(fail_nth_fired());
+	fail_nth_set(0);
+	q[63] = 1;
+	lu_kmem_cache_free(&cache, q); // breaks the contract
+#if !defined(NDEBUG) || defined(__SANITIZE_ADDRESS__)
+	EXPECT_DEATH((void)lu_kmem_cache_alloc(&cache), "freed with byte 63 = 0x1, not zeroed");
+#endif
+	lu_kmem_cache_shrink(&cache);
+	EXPECT_EQ(cache.nr_free, 0u);
+	EXPECT_EQ(alloc_stats_get().live_allocs, before.live_allocs);
+}
+
+namespace {
+// Every slot of every node of @xa holds exactly what @want says (index ->
+// entry, others NULL), and no node has a mark: a node the cache handed out
+// dirty would show a stale slot or mark.
+void expect_clean_tree(const xa_node *node, unsigned long base, const std::map<unsigned long, void *> &want)
+{
+	for (unsigned m = 0; m < XA_MAX_MARKS; m++)
+		EXPECT_EQ(node->marks[m][0], 0UL) << "mark " << m << " of node at " << base;
+	unsigned long occupied = 0;
+	for (unsigned i = 0; i < XA_CHUNK_SIZE; i++) {
+		const unsigned long index = base + (static_cast<unsigned long>(i) << node->shift);
+		void *entry = node->slots[i];
+		if (entry)
+			occupied |= 1UL << i;
+		if (node->shift && xa_is_node(entry)) {
+			EXPECT_EQ(xa_to_node(entry)->parent, node);
+			EXPECT_EQ(xa_to_node(entry)->offset, i);
+			expect_clean_tree(xa_to_node(entry), index, want);
+			continue;
+		}
+		auto it = want.find(index);
+		EXPECT_EQ(entry, it == want.end() ? nullptr : it->second) << "index " << index;
+	}
+	EXPECT_EQ(node->occupied, occupied);
+}
+} // namespace
+
+// Nodes go back to the cache zeroed from every path that frees them
+// (radix_tree_node_rcu_free()): erase down to empty, a root that shrinks,
+// xa_destroy() of a marked tree (retry entries), an allocating array (all
+// free marks set), frees deferred by an RCU section, a failed store's trim;
+// a tree then built from those nodes has no stale slot or mark.
+TEST_F(Xarray, NodesComeBackZeroedFromEveryFreePath)
+{
+	std::mt19937_64 rng(15);
+	// Marked entries, dense and sparse, destroyed: xas_free_nodes().
+	for (unsigned long i = 0; i < 4096; i += (i < 1024 ? 1 : 61)) {
+		xa_store_index(&xa, i, GFP_KERNEL);
+		xa_set_mark(&xa, i, static_cast<xa_mark_t>(i % 3));
+	}
+	xa_destroy(&xa);
+	// Erased one by one, some inside an RCU section (deferred frees) and
+	// marked: xas_delete_node() and xas_shrink().
+	for (unsigned long i = 1; i < 8192; i += 67)
+		xa_store_index(&xa, i, GFP_KERNEL);
+	xa_set_mark(&xa, 1, XA_MARK_1);
+	rcu_read_lock();
+	for (unsigned long i = 1; i < 4096; i += 67)
+		xa_erase_index(&xa, i);
+	rcu_read_unlock();
+	for (unsigned long i = 1; i < 8192; i += 67)
+		if (i >= 4096)
+			xa_erase_index(&xa, i);
+	EXPECT_TRUE(xa_empty(&xa));
+	// A root that collapses back to the head (index 0 stays).
+	xa_store_index(&xa, 0, GFP_KERNEL);
+	xa_store_index(&xa, 1UL << 30, GFP_KERNEL);
+	xa_erase_index(&xa, 1UL << 30);
+	xa_erase_index(&xa, 0);
+	// A failed store trims the nodes it made.
+	fail_nth_set(3);
+	EXPECT_EQ(xa_err(xa_store_index(&xa, 1UL << 40, GFP_KERNEL)), -ENOMEM);
+	fail_nth_set(0);
+	// An allocating array: every node has the free mark on every slot.
+	{
+		DEFINE_XARRAY_ALLOC(xa_ids);
+		std::uint32_t id;
+		for (int i = 0; i < 300; i++)
+			ASSERT_EQ(xa_alloc(&xa_ids, &id, xa_mk_value(1), xa_limit_32b, GFP_KERNEL), 0);
+		for (std::uint32_t i = 0; i < 300; i += 2)
+			xa_erase(&xa_ids, i);
+		xa_destroy(&xa_ids);
+	}
+	EXPECT_EQ(live_nodes(), 0u);
+
+	// Rebuild with more nodes than were cached: each reused node must be clean.
+	std::map<unsigned long, void *> want;
+	for (int k = 0; k < 3000; k++) {
+		const unsigned long index = rng() & 0xfffff;
+		want[index] = xa_mk_index(index);
+		xa_store_index(&xa, index, GFP_KERNEL);
+	}
+	ASSERT_TRUE(xa_is_node(xa.xa_head));
+	EXPECT_EQ(xa.xa_flags & (XA_FLAGS_MARK(XA_MARK_0) | XA_FLAGS_MARK(XA_MARK_1) | XA_FLAGS_MARK(XA_MARK_2)), 0u);
+	expect_clean_tree(xa_to_node(xa.xa_head), 0, want);
+}
+
 TEST_F(Xarray, BoundaryIndicesRoundTrip)
 {
 	const unsigned long idx[] = {0, 1, (1UL << 20) - 1, ULONG_MAX};

@@ -53,6 +53,8 @@ void lu_kfree(void *p, std::size_t size) noexcept;
  * also fails kmem_cache_alloc() before it looks at the free list).
  * Under AddressSanitizer cached objects are poisoned, so a use after free
  * is still reported.  A cache belongs to one thread, like the counters.
+ * A cache whose user frees only zeroed objects can hand them out with
+ * lu_kmem_cache_alloc(), without clearing them again (a constructor's cache).
  */
 struct lu_kmem_cache {
 	std::size_t size;     /**< object size in bytes (at least a pointer) */
@@ -68,6 +70,26 @@ struct lu_kmem_cache {
  * fail_nth chose this allocation or the system is out of memory.
  */
 [[nodiscard]] void *lu_kmem_cache_zalloc(lu_kmem_cache *cache) noexcept;
+
+/**
+ * @brief Allocate an object from a cache that keeps its objects zeroed, as
+ * kmem_cache_alloc() from a cache whose constructor zeroes them
+ * (radix_tree_node_cachep and radix_tree_node_ctor()).
+ *
+ * Every object given back to such a cache with lu_kmem_cache_free() must be
+ * all zero, as radix_tree_node_rcu_free() makes a node before it frees it;
+ * the cache itself only clears the word it links free objects through.  So
+ * the allocation writes one word where lu_kmem_cache_zalloc() clears the
+ * whole object, and it touches only the object's first cache line (and
+ * prefetches the next free object's, as SLUB's prefetch_freepointer()).
+ * Debug and AddressSanitizer builds check that the object is zero and abort
+ * if it is not.  Accounting and fault injection are lu_kmem_cache_zalloc()'s.
+ * @param cache The cache.
+ * @context Any context; the calling thread's cache. Never throws.
+ * @return the zeroed object, or nullptr if fail_nth chose this allocation
+ * or the system is out of memory.
+ */
+[[nodiscard]] void *lu_kmem_cache_alloc(lu_kmem_cache *cache) noexcept;
 
 /**
  * @brief Return an object to @p cache (kmem_cache_free()).

@@ -47,9 +47,11 @@
  * entries: xas_create_range(), xas_find_conflict(), xa_extract(),
  * xa_delete_node() and the update callback (xas_set_update()).
  *
- * Memory: every node comes from a node cache (lu_kmem_cache_zalloc(),
+ * Memory: every node comes from a node cache (lu_kmem_cache_alloc(),
  * lu/impl/alloc.h), as the kernel's radix_tree_node_cachep slab: freed
- * nodes are reused, and every allocation is counted and can be failed with
+ * nodes are reused (zeroed when freed, at the end of their grace period,
+ * as radix_tree_node_rcu_free() does, so that an allocation need not clear
+ * them), and every allocation is counted and can be failed with
  * fail_nth_set().  xas_alloc() allocates where the node is needed (the
  * kernel's GFP_NOWAIT try under the lock; with no lock to drop it is also
  * the blocking attempt), so each node is exactly one allocation, and an
