@@ -18,6 +18,7 @@
 
 #include "lu/core/trace.h"
 #include "lu/core/variant.h"
+#include "lu/model/mutant.h"
 
 namespace lu::model::internal {
 
@@ -107,14 +108,19 @@ void read_attachments(unsigned devices, const std::map<std::uint32_t, unsigned> 
 		}
 }
 
-/* Templates built on first use, one per (variant, devices, hwpts, slots or depth). */
+/*
+ * Templates built on first use, one per (variant, devices, hwpts, slots or
+ * depth) and per model mutant (lu/model/mutant.h): a template holds the
+ * relation it was built with, so a mutant selected later gets its own.
+ */
 template <class T> class template_cache {
 public:
 	/* @build() returns a std::unique_ptr<T>; it runs once per key. */
 	template <class Build>
 	T &get(const lu::variant &v, unsigned devices, unsigned hwpts, unsigned n, Build &&build)
 	{
-		const auto key = std::make_tuple(v.policy, v.freeze, v.vfio_gate, v.version, devices, hwpts, n);
+		const auto key = std::make_tuple(v.policy, v.freeze, v.vfio_gate, v.version, devices, hwpts, n,
+						 lu::model::mutant_selected());
 		auto it = map_.find(key);
 		if (it == map_.end())
 			it = map_.emplace(key, build()).first;
@@ -122,7 +128,9 @@ public:
 	}
 
 private:
-	std::map<std::tuple<lu::policy, lu::freeze, lu::vfio_gate, lu::version, unsigned, unsigned, unsigned>, std::unique_ptr<T>>
+	std::map<std::tuple<lu::policy, lu::freeze, lu::vfio_gate, lu::version, unsigned, unsigned, unsigned,
+			    lu::model::mutant>,
+		 std::unique_ptr<T>>
 		map_;
 };
 

@@ -9,6 +9,7 @@
 
 #include "lu/core/decision.h"
 #include "lu/core/rules.h"
+#include "lu/model/mutant.h"
 
 #include <cerrno>
 #include <utility>
@@ -286,11 +287,12 @@ machine::step_result machine::transition(const sym_state &s, const sym_step &a) 
 	{
 		checks ck{c, {}};
 		ck.add(kex, ENODEV, lu::decision::after_kexec);
-		ck.add(is_nested(h), ENOENT, lu::decision::mark_nested);
+		ck.add(is_nested(h), LU_MODEL_MUTANT(mark_nested_einval) ? EINVAL : ENOENT, lu::decision::mark_nested);
 		std::vector<z3::expr> clash;
 		for (unsigned x = 0; x < H; ++x)
 			clash.push_back((rule.mark_skips_target ? h != ref(x) : T) && s.marked[x] && s.mtoken[x] == t);
-		ck.add(any_of(c, clash), EADDRINUSE, lu::decision::mark_token_in_use);
+		if (!LU_MODEL_MUTANT(mark_accepts_used_token))
+			ck.add(any_of(c, clash), EADDRINUSE, lu::decision::mark_token_in_use);
 		sym_state n = s;
 		z3::expr ok = ck.pass();
 		for (unsigned x = 0; x < H; ++x) {
@@ -304,7 +306,8 @@ machine::step_result machine::transition(const sym_state &s, const sym_step &a) 
 	{
 		checks ck{c, {}};
 		ck.add(kex, ENODEV, lu::decision::after_kexec);
-		ck.add(frozen, EBUSY, lu::decision::attach_frozen);
+		if (!LU_MODEL_MUTANT(attach_ignores_freeze))
+			ck.add(frozen, EBUSY, lu::decision::attach_frozen);
 		ck.add(mem, EBUSY, lu::decision::attach_already);
 		ck.add(at != none() && at != h, EINVAL, lu::decision::attach_other_hwpt);
 		const z3::expr first = at == none();
@@ -368,7 +371,8 @@ machine::step_result machine::transition(const sym_state &s, const sym_step &a) 
 		for (unsigned d = 0; d < D; ++d)
 			for (unsigned x = 0; x < H; ++x) {
 				z3::expr &k = n.cnt[d * H + x];
-				k = z3::ite(change && !is_rid && dev == dev_val(d) && at == ref(x), dec(k), k);
+				if (!LU_MODEL_MUTANT(detach_keeps_pasid_count))
+					k = z3::ite(change && !is_rid && dev == dev_val(d) && at == ref(x), dec(k), k);
 			}
 		eff.push_back({ck.ret(ret_val(0)), n, ck.rule(z3::ite(mem, decision_val(c, lu::decision::detach_ok), decision_val(c, lu::decision::detach_not_attached)))});
 	}
@@ -377,8 +381,13 @@ machine::step_result machine::transition(const sym_state &s, const sym_step &a) 
 	{
 		checks ck{c, {}};
 		ck.add(kex, ENODEV, lu::decision::after_kexec);
-		ck.add(token_used(s, t), EEXIST, lu::decision::iommufd_token_in_use);
-		ck.add(s.ipres[0], EBUSY, lu::decision::iommufd_preserved);
+		if (LU_MODEL_MUTANT(iommufd_busy_before_token)) {
+			ck.add(s.ipres[0], EBUSY, lu::decision::iommufd_preserved);
+			ck.add(token_used(s, t), EEXIST, lu::decision::iommufd_token_in_use);
+		} else {
+			ck.add(token_used(s, t), EEXIST, lu::decision::iommufd_token_in_use);
+			ck.add(s.ipres[0], EBUSY, lu::decision::iommufd_preserved);
+		}
 		std::vector<z3::expr> unsealed;
 		for (unsigned x = 0; x < H; ++x)
 			unsealed.push_back(s.marked[x] && !cfg_.sealed[x]);
@@ -422,6 +431,9 @@ machine::step_result machine::transition(const sym_state &s, const sym_step &a) 
 			io.add(!is_marked(s, rid_pg), EINVAL, lu::decision::device_rid_not_marked);
 			io.add(!s.ipres[0], ENOENT, lu::decision::device_no_iommufd_v1);
 			io.add(!is_dompres(s, rid_pg), EINVAL, lu::decision::device_domain_not_preserved_v1);
+		} else if (LU_MODEL_MUTANT(device_iommufd_before_domain)) {
+			io.add(!s.ipres[0], ENOENT, lu::decision::device_no_iommufd);
+			io.add(!is_dompres(s, rid_pg), EINVAL, lu::decision::device_domain_not_preserved);
 		} else {
 			io.add(!is_dompres(s, rid_pg), EINVAL, lu::decision::device_domain_not_preserved);
 			io.add(!s.ipres[0], ENOENT, lu::decision::device_no_iommufd);
@@ -450,10 +462,12 @@ machine::step_result machine::transition(const sym_state &s, const sym_step &a) 
 			n.dtoken[d] = z3::ite(ok && me, t, s.dtoken[d]);
 			n.dflags[d] = z3::ite(ok && me, f, s.dflags[d]);
 			n.drec[d] = z3::ite(ok && me, ok_rec, s.drec[d]);
-			n.rec_rid[d] = z3::ite(ok_rec && me, full ? rid_ref : rid_pg, s.rec_rid[d]);
+			if (!LU_MODEL_MUTANT(record_drops_rid))
+				n.rec_rid[d] = z3::ite(ok_rec && me, full ? rid_ref : rid_pg, s.rec_rid[d]);
 			n.rec_on[d] = z3::ite(ok_rec && me, full ? !ign : F, s.rec_on[d]);
 			for (unsigned l = 0; l < K; ++l) {
-				n.rec_att[d * K + l] = z3::ite(ok_rec && me, att_at(s, g, l), s.rec_att[d * K + l]);
+				if (!LU_MODEL_MUTANT(record_drops_pasid_hwpts))
+					n.rec_att[d * K + l] = z3::ite(ok_rec && me, att_at(s, g, l), s.rec_att[d * K + l]);
 				n.rec_in[d * K + l] = z3::ite(ok_rec && me, s.in[d * K + l], s.rec_in[d * K + l]);
 			}
 		}
@@ -482,7 +496,8 @@ machine::step_result machine::transition(const sym_state &s, const sym_step &a) 
 			n.drec[d] = z3::ite(ok && dev == dev_val(d), F, s.drec[d]);
 		}
 		for (unsigned gi = 0; gi < D; ++gi)
-			n.nr[gi] = z3::ite(undo && g == dev_val(gi), dec(s.nr[gi]), s.nr[gi]);
+			n.nr[gi] = LU_MODEL_MUTANT(unpreserve_keeps_counter) ? s.nr[gi]
+									     : z3::ite(undo && g == dev_val(gi), dec(s.nr[gi]), s.nr[gi]);
 		eff.push_back({ck.ret(ret_val(0)), n,
 			       ck.rule(z3::ite(undo, z3::ite(had, decision_val(c, lu::decision::unpreserve_undone),
 							    decision_val(c, lu::decision::unpreserve_undone_without_record)),
@@ -501,7 +516,8 @@ machine::step_result machine::transition(const sym_state &s, const sym_step &a) 
 		const z3::expr ok = ck.pass();
 		sym_state n = s;
 		for (unsigned x = 0; x < H; ++x)
-			n.dompres[x] = z3::ite(ok, F, s.dompres[x]);
+			n.dompres[x] = LU_MODEL_MUTANT(unpreserve_iommufd_keeps_domains) ? s.dompres[x]
+											  : z3::ite(ok, F, s.dompres[x]);
 		n.ipres[0] = s.ipres[0] && !ok;
 		eff.push_back({ck.ret(ret_val(0)), n, ck.rule(decision_val(c, lu::decision::unpreserve_iommufd_ok))});
 	}

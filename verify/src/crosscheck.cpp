@@ -571,7 +571,19 @@ std::vector<std::vector<lu::step>> prefixes()
 	// the RID on the nested hwpt, preserved: restore must link it to its parent
 	std::vector<lu::step> p4{mk(op::mark_preserve, 0, 0, 0, 1), mk(op::attach, 0, 0, 2),
 				 mk(op::preserve_iommufd, 0, 0, 0, 10), mk(op::preserve_device, 0, 0, 0, 11)};
-	return {{}, p1, p2, p3, p4};
+	// preserved, then unpreserved: the freeze must have lifted (an attach,
+	// replace or detach after it is not -EBUSY), the iommufd is still
+	// preserved, and the device may be preserved again
+	std::vector<lu::step> p5 = p3;
+	p5.push_back(mk(op::unpreserve_device, 0));
+	// undone before any device is preserved: the PASID detached (the group
+	// has no PASID left for a policy to see), the iommufd unpreserved (its
+	// domains are no longer preserved)
+	std::vector<lu::step> p6 = p2;
+	p6.push_back(mk(op::detach, 0, 15));
+	std::vector<lu::step> p7 = p2;
+	p7.push_back(mk(op::unpreserve_iommufd));
+	return {{}, p1, p2, p3, p4, p5, p6, p7};
 }
 
 // What every trace ends with: kexec, then dma on every interesting pair.

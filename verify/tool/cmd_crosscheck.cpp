@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "progress.h"
 #include "lu/impl/mutant.h"
+#include "lu/model/mutant.h"
 #include "lu/verify/crosscheck.h"
 #include "lu/verify/scenario.h"
 
@@ -106,15 +107,21 @@ void run_mutants(crosscheck_opts &o, const std::string &cases_file, lu::verify::
 	int rc = spawn(quote(runner) + " --mutant none" + common + " 2>&1", &line);
 	if (rc != 0)
 		mr.note = "without a mutant: " + line + " (those cases are not counted as kills)";
-	for (unsigned i = 1; i < static_cast<unsigned>(lu::impl::mutant::nr_mutants); i++) {
-		std::string name(lu::impl::name(static_cast<lu::impl::mutant>(i)));
+	// The impl's mutants, then the model's (each against the real impl).
+	std::vector<std::pair<std::string, std::string>> all; // name, component
+	for (unsigned i = 1; i < static_cast<unsigned>(lu::impl::mutant::nr_mutants); i++)
+		all.emplace_back(lu::impl::name(static_cast<lu::impl::mutant>(i)),
+				 lu::impl::component(static_cast<lu::impl::mutant>(i)));
+	for (unsigned i = 1; i < static_cast<unsigned>(lu::model::mutant::nr_mutants); i++)
+		all.emplace_back(lu::model::name(static_cast<lu::model::mutant>(i)), "model");
+	for (const auto &[name, component] : all) {
 		if (o.x.progress)
 			o.x.progress("mutants: " + name);
 		mr.total++;
 		const auto t0 = std::chrono::steady_clock::now();
 		rc = spawn(quote(runner) + " --mutant " + name + common + " 2>&1", &line);
 		prog.done("mutant " + name, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-		auto &row = component_row(mr, std::string(lu::impl::component(static_cast<lu::impl::mutant>(i))));
+		auto &row = component_row(mr, component);
 		std::get<2>(row)++;
 		if (rc == 1) {
 			mr.killed++;
@@ -164,7 +171,9 @@ int run_crosscheck(crosscheck_opts &o)
 		o.x.progress = [&prog](const std::string &s) { prog.status(s); };
 	const std::size_t nr_steps = 3 + 2 * o.x.guided + 2 * o.x.replay +
 				     (o.x.conformance ? 1 + o.x.monitors + (o.x.solver_sample > 0) : 0) + (o.x.multi_device > 0) +
-				     (o.no_mutants ? 0 : static_cast<std::size_t>(lu::impl::mutant::nr_mutants) - 1);
+				     (o.no_mutants ? 0
+						   : static_cast<std::size_t>(lu::impl::mutant::nr_mutants) - 1 +
+							     static_cast<std::size_t>(lu::model::mutant::nr_mutants) - 1);
 	prog.phase("", nr_steps, "steps");
 	auto step = [&prog](std::string_view name, auto fn) {
 		prog.status(std::string(name));

@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 // iommufd-lu-mutants: the mutation runner. Linked against lu_impl_mutants
-// (never lu_impl), it selects one mutant of lu::impl and reruns the
-// cross-checks against it, stopping at the first disagreement. Exit status:
+// (never lu_impl), it selects one mutant of lu::impl, or one of lu::model
+// (lu/model/mutant.h: a fault in the transition relation, run against the
+// unmutated impl), and reruns the cross-checks against it, stopping at the
+// first disagreement. A model mutant reruns only the checks whose model side
+// is computed live (multi-device and conformance): the guided and replay
+// cases and the monitors' verdicts come from the unmutated model in the
+// cases file, and fail-nth, image and luo have no model side. Exit status:
 // 1 the mutant was caught (stdout says by what), 0 it survived, 2 bad usage.
 // `iommufd-lu crosscheck` runs it once per mutant.
 #include <algorithm>
@@ -13,6 +18,7 @@
 #include <fmt/format.h>
 
 #include "lu/impl/mutant.h"
+#include "lu/model/mutant.h"
 #include "lu/verify/crosscheck.h"
 
 int main(int argc, char **argv)
@@ -22,7 +28,7 @@ int main(int argc, char **argv)
 	std::string mutant = "none", cases_file;
 	lu::verify::crosscheck_options o;
 	app.add_flag("--list", list, "Print every mutant name and exit");
-	app.add_option("--mutant", mutant, "The mutant to select (none: the real impl)");
+	app.add_option("--mutant", mutant, "The mutant to select (none: the real impl and model; model-*: a mutant of the model)");
 	app.add_option("--cases", cases_file, "Fixed cases (guided, replay) written by crosscheck");
 	app.add_option("--depth", o.exhaustive_depth, "Exhaustive suffix depth of the conformance check");
 	app.add_option("--random", o.random, "Random conformance traces");
@@ -48,13 +54,20 @@ int main(int argc, char **argv)
 	if (list) {
 		for (unsigned i = 1; i < static_cast<unsigned>(lu::impl::mutant::nr_mutants); i++)
 			fmt::print("{}\n", lu::impl::name(static_cast<lu::impl::mutant>(i)));
+		for (unsigned i = 1; i < static_cast<unsigned>(lu::model::mutant::nr_mutants); i++)
+			fmt::print("{}\n", lu::model::name(static_cast<lu::model::mutant>(i)));
 		return 0;
 	}
 	auto m = lu::impl::parse_mutant(mutant);
-	if (!m) {
+	const auto mm = lu::model::parse_mutant(mutant);
+	if (!m && mm)
+		m = lu::impl::mutant::none; // a model mutant: the impl stays real
+	if (!m || (mm && *mm == lu::model::mutant::none && *m != lu::impl::mutant::none)) {
 		fmt::print(stderr, "iommufd-lu-mutants: no mutant '{}'\n", mutant);
 		return 2;
 	}
+	const bool model_mutant = mm && *mm != lu::model::mutant::none;
+	const bool no_mutant = *m == lu::impl::mutant::none && !model_mutant;
 	std::vector<lu::verify::fixed_case> cases;
 	std::map<std::string, std::set<std::size_t>> known; // check -> cases failing without a mutant
 	bool have_known = false;
@@ -113,19 +126,22 @@ int main(int argc, char **argv)
 		const auto &run = checks[ci];
 		if (std::ranges::find(skip_checks, names[ci]) != skip_checks.end())
 			continue;
+		if (model_mutant && names[ci] != "multi-device" && names[ci] != "conformance")
+			continue; // nothing of the model is computed live there
 		lu::verify::crosscheck_options base = o;
 		base.stop_at_first = false;
 		lu::verify::check_report b;
-		if (have_known && *m != lu::impl::mutant::none) {
+		if (have_known && !no_mutant) {
 			// the main run already judged the real impl on exactly these cases
 			base.random = 0;
 			base.exhaustive_depth = 0;
 			b.name = "known";
 		} else {
 			lu::impl::mutant_select(lu::impl::mutant::none);
+			lu::model::mutant_select(lu::model::mutant::none);
 			b = run(base);
 		}
-		if (*m == lu::impl::mutant::none) {
+		if (no_mutant) {
 			if (b.disagreements) {
 				fmt::print("fails without a mutant: {} {}/{}: {}\n", b.name, b.disagreements, b.cases,
 					   b.samples.empty() ? "" : b.samples.front());
@@ -137,6 +153,8 @@ int main(int argc, char **argv)
 		with.stop_at_first = true;
 		with.skip.insert(b.failed.begin(), b.failed.end());
 		lu::impl::mutant_select(*m);
+		if (model_mutant)
+			lu::model::mutant_select(*mm);
 		auto r = run(with);
 		if (have_known) {
 			// the check's name is known only now: re-run with its known failures skipped
@@ -145,6 +163,7 @@ int main(int argc, char **argv)
 				r = run(with);
 		}
 		lu::impl::mutant_select(lu::impl::mutant::none);
+		lu::model::mutant_select(lu::model::mutant::none);
 		if (r.disagreements) {
 			fmt::print("killed by {}: {}\n", r.name, r.samples.empty() ? "" : r.samples.front());
 			return 1;
