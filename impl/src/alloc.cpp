@@ -100,18 +100,27 @@ void lu_kfree(void *p, std::size_t size) noexcept
 	std::free(p);
 }
 
+namespace {
+// How many objects ahead of the next one lu_kmem_cache_alloc() prefetches.
+constexpr std::size_t kPrefetchAhead = 4;
+
+// Pop a cached object (unpoisoned), or nullptr if the cache is empty.
+inline void *cache_pop(lu_kmem_cache *cache)
+{
+	if (!cache->nr_free)
+		return nullptr;
+	void *p = cache->free[--cache->nr_free];
+	LU_UNPOISON(p, cache->size);
+	return p;
+}
+} // namespace
+
 void *lu_kmem_cache_zalloc(lu_kmem_cache *cache) noexcept
 {
-	void *p = cache->free_list;
-
 	if (should_fail())
 		return nullptr;
+	void *p = cache_pop(cache);
 	if (p) {
-		// The link is the object's first word: unpoison it to read it.
-		LU_UNPOISON(p, sizeof(void *));
-		std::memcpy(&cache->free_list, p, sizeof(void *));
-		cache->nr_free--;
-		LU_UNPOISON(p, cache->size);
 		std::memset(p, 0, cache->size);
 	} else {
 		p = std::calloc(1, cache->size);
@@ -124,20 +133,17 @@ void *lu_kmem_cache_zalloc(lu_kmem_cache *cache) noexcept
 
 void *lu_kmem_cache_alloc(lu_kmem_cache *cache) noexcept
 {
-	void *p = cache->free_list;
-
 	if (should_fail())
 		return nullptr;
+	void *p = cache_pop(cache);
 	if (p) {
-		void *next;
-
-		LU_UNPOISON(p, cache->size);
-		std::memcpy(&next, p, sizeof(void *));
-		cache->free_list = next;
-		cache->nr_free--;
-		/* SLUB's prefetch_freepointer(): the next alloc reads next's link. */
-		__builtin_prefetch(next, 1);
-		std::memset(p, 0, sizeof(void *));
+		/*
+		 * The object is not read: its first line is fetched a few
+		 * allocations ahead, for writing (as SLUB prefetches the
+		 * next free object).
+		 */
+		if (cache->nr_free >= kPrefetchAhead)
+			__builtin_prefetch(cache->free[cache->nr_free - kPrefetchAhead], 1);
 #if LU_CHECK_ZEROED
 		check_zeroed(p, cache->size);
 #endif
@@ -155,20 +161,28 @@ void lu_kmem_cache_free(lu_kmem_cache *cache, void *p) noexcept
 	if (!p)
 		return;
 	account_free(cache->size);
-	std::memcpy(p, &cache->free_list, sizeof(void *));
+	if (cache->nr_free == cache->capacity) {
+		const std::size_t cap = cache->capacity ? 2 * cache->capacity : 64;
+		void *grown = std::realloc(static_cast<void *>(cache->free), cap * sizeof(void *));
+		if (!grown) {
+			// No room to keep it: give it back to the system.
+			std::free(p);
+			return;
+		}
+		cache->free = static_cast<void **>(grown);
+		cache->capacity = cap;
+	}
 	LU_POISON(p, cache->size);
-	cache->free_list = p;
-	cache->nr_free++;
+	cache->free[cache->nr_free++] = p;
 }
 
 void lu_kmem_cache_shrink(lu_kmem_cache *cache) noexcept
 {
-	while (void *p = cache->free_list) {
-		LU_UNPOISON(p, cache->size);
-		std::memcpy(&cache->free_list, p, sizeof(void *));
+	while (void *p = cache_pop(cache))
 		std::free(p);
-	}
-	cache->nr_free = 0;
+	std::free(static_cast<void *>(cache->free));
+	cache->free = nullptr;
+	cache->capacity = 0;
 }
 
 void fail_nth_set(std::uint64_t nth) noexcept

@@ -229,7 +229,7 @@ static inline void node_set_slot(xa_node *node, unsigned int offset, void *entry
  */
 namespace {
 struct xa_node_cache {
-	lu_kmem_cache cache{sizeof(xa_node), nullptr, 0};
+	lu_kmem_cache cache{sizeof(xa_node)};
 	~xa_node_cache() { lu_kmem_cache_shrink(&cache); }
 };
 thread_local xa_node_cache radix_tree_node_cachep;
@@ -764,6 +764,21 @@ static void update_node(xa_state *xas, xa_node *node, int count, int values)
 		xas_delete_node(xas);
 }
 
+/*
+ * Whether xas_init_marks() would change nothing: the slot has none of the
+ * marks and the array does not track free slots.  One test of the three
+ * mark words, where xas_init_marks() makes three calls.
+ */
+static inline bool xas_marks_clear(const xa_state *xas)
+{
+	const xa_node *node = xas->xa_node;
+
+	if (xa_track_free(xas->xa) || !xas_is_node(xas))
+		return false;
+	static_assert(XA_MAX_MARKS == 3 && XA_MARK_LONGS == 1);
+	return !(((node->marks[0][0] | node->marks[1][0] | node->marks[2][0]) >> xas->xa_offset) & 1);
+}
+
 // Follows lib/xarray.c: xas_store(), without the multi-index (sibling) loop.
 void *xas_store(xa_state *xas, void *entry) noexcept
 {
@@ -790,7 +805,7 @@ void *xas_store(xa_state *xas, void *entry) noexcept
 	next = first;
 	if (node)
 		slot = &node->slots[xas->xa_offset];
-	if (!entry)
+	if (!entry && !xas_marks_clear(xas))
 		xas_init_marks(xas);
 
 	/*

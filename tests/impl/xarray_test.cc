@@ -1561,7 +1561,7 @@ TEST_F(Xarray, NodeCacheIsReusedAndStillInjectable)
 // lu_kmem_cache_zalloc(); debug and ASan builds abort on a dirty object.
 TEST(NodeCache, AllocReusesZeroedObjectsAndChecksTheContract)
 {
-	lu_kmem_cache cache{64, nullptr, 0};
+	lu_kmem_cache cache{64};
 	const alloc_stats before = alloc_stats_get();
 	auto *p = static_cast<unsigned char *>(lu_kmem_cache_alloc(&cache));
 	ASSERT_NE(p, nullptr);
@@ -1571,7 +1571,7 @@ TEST(NodeCache, AllocReusesZeroedObjectsAndChecksTheContract)
 	EXPECT_EQ(cache.nr_free, 1u);
 	auto *q = static_cast<unsigned char *>(lu_kmem_cache_alloc(&cache));
 	EXPECT_EQ(q, p);
-	EXPECT_EQ(std::count(q, q + 64, 0), 64) << "the link word must be cleared";
+	EXPECT_EQ(std::count(q, q + 64, 0), 64);
 	fail_nth_set(1);
 	EXPECT_EQ(lu_kmem_cache_alloc(&cache), nullptr);
 	EXPECT_TRUE(fail_nth_fired());
@@ -1583,6 +1583,7 @@ TEST(NodeCache, AllocReusesZeroedObjectsAndChecksTheContract)
 #endif
 	lu_kmem_cache_shrink(&cache);
 	EXPECT_EQ(cache.nr_free, 0u);
+	EXPECT_EQ(cache.free, nullptr);
 	EXPECT_EQ(alloc_stats_get().live_allocs, before.live_allocs);
 }
 

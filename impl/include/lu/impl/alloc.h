@@ -44,22 +44,27 @@ void lu_kfree(void *p, std::size_t size) noexcept;
 /**
  * struct lu_kmem_cache - A cache of same-size objects, as the kernel's slab.
  *
- * Objects freed with lu_kmem_cache_free() stay on the cache's free list and
- * are handed out again by lu_kmem_cache_zalloc() before the system allocator
- * is called, as kmem_cache_alloc() reuses a slab's free objects.  Accounting
- * and fault injection are those of lu_kzalloc(): an object counts as live
- * from zalloc to free (cached objects do not), and every zalloc, cached or
- * not, is one allocation that fail_nth_set() can fail (the kernel's failslab
- * also fails kmem_cache_alloc() before it looks at the free list).
- * Under AddressSanitizer cached objects are poisoned, so a use after free
- * is still reported.  A cache belongs to one thread, like the counters.
- * A cache whose user frees only zeroed objects can hand them out with
- * lu_kmem_cache_alloc(), without clearing them again (a constructor's cache).
+ * Objects freed with lu_kmem_cache_free() stay in the cache and are handed
+ * out again, last freed first, by lu_kmem_cache_zalloc() and
+ * lu_kmem_cache_alloc() before the system allocator is called, as
+ * kmem_cache_alloc() reuses a slab's free objects.  The cache keeps them
+ * in an array of pointers (SLAB's per-cpu array_cache, SLUB's sheaves), so
+ * taking one does not read the object.  Accounting and fault injection are
+ * those of lu_kzalloc(): an object counts as live from its allocation to
+ * its free (cached objects do not), and every allocation, cached or not,
+ * is one that fail_nth_set() can fail (the kernel's failslab also fails
+ * kmem_cache_alloc() before it looks at the free objects).  Under
+ * AddressSanitizer cached objects are poisoned, so a use after free is
+ * still reported.  A cache belongs to one thread, like the counters.  A
+ * cache whose user frees only zeroed objects can hand them out with
+ * lu_kmem_cache_alloc(), without clearing them again (a constructor's
+ * cache).  Initialise with `{size}`; lu_kmem_cache_shrink() releases all.
  */
 struct lu_kmem_cache {
-	std::size_t size;     /**< object size in bytes (at least a pointer) */
-	void *free_list;      /**< freed objects, linked through their first word */
-	std::size_t nr_free;  /**< objects on @p free_list */
+	std::size_t size;         /**< object size in bytes */
+	void **free = nullptr;    /**< cached objects; the last one is handed out first */
+	std::size_t nr_free = 0;  /**< objects in @p free */
+	std::size_t capacity = 0; /**< room in @p free (grown by lu_kmem_cache_free()) */
 };
 
 /**
@@ -78,10 +83,10 @@ struct lu_kmem_cache {
  *
  * Every object given back to such a cache with lu_kmem_cache_free() must be
  * all zero, as radix_tree_node_rcu_free() makes a node before it frees it;
- * the cache itself only clears the word it links free objects through.  So
- * the allocation writes one word where lu_kmem_cache_zalloc() clears the
- * whole object, and it touches only the object's first cache line (and
- * prefetches the next free object's, as SLUB's prefetch_freepointer()).
+ * the cache does not write into a cached object.  So the allocation does
+ * not touch the object at all where lu_kmem_cache_zalloc() clears it; it
+ * prefetches, for writing, the first cache line of the object it will hand
+ * out a few allocations later (as SLUB prefetches the next free object).
  * Debug and AddressSanitizer builds check that the object is zero and abort
  * if it is not.  Accounting and fault injection are lu_kmem_cache_zalloc()'s.
  * @param cache The cache.
@@ -100,7 +105,8 @@ struct lu_kmem_cache {
 void lu_kmem_cache_free(lu_kmem_cache *cache, void *p) noexcept;
 
 /**
- * @brief Give every cached object back to the system (kmem_cache_shrink()).
+ * @brief Give every cached object back to the system (kmem_cache_shrink()),
+ * and the cache's array.
  * @param cache The cache.
  * @context Any context; the calling thread's cache.
  */
