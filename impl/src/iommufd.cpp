@@ -263,7 +263,8 @@ int iommufd_hwpt_mark_preserve(iommufd_ctx *ictx, std::uint32_t hwpt_id, std::ui
 	const bool skip_target = lu::rules(ictx->variant.version).mark_skips_target;
 	xa_for_each(&ictx->objects, index, entry) {
 		auto *o = static_cast<iommufd_object *>(entry);
-		if ((skip_target && o == obj) || o->type != iommufd_object_type::IOMMUFD_OBJ_HWPT_PAGING)
+		if ((skip_target && o == obj && !LU_MUTANT(mark_scans_target)) ||
+		    o->type != iommufd_object_type::IOMMUFD_OBJ_HWPT_PAGING)
 			continue;
 		auto *other = static_cast<iommufd_hwpt_paging *>(o);
 		if (other->liveupdate_preserved && other->liveupdate_token == token &&

@@ -189,14 +189,14 @@ int iommufd_device_preserve(luo_session *s, iommufd_device *idev, std::uint32_t 
 	auto *rid = static_cast<iommufd_attach *>(xa_load(&igroup->pasid_attach, lu::IOMMU_NO_PASID));
 	if (!rid)
 		return -ENOENT;
-	if (rule.device_on_rid && !xa_load(&rid->device_array, idev->id))
+	if (rule.device_on_rid && !xa_load(&rid->device_array, idev->id) && !LU_MUTANT(device_on_rid_unchecked))
 		return -ENOENT;
 
 	// Steps 7-9: find_hwpt_paging(); v1 tests the mark, then the token
 	// lookup, then iommu_preserve_device()'s preserved domain; later
 	// versions test liveupdate_preserved (the domain) before the lookup.
 	iommufd_hwpt_paging *paging = find_hwpt_paging(rid->hwpt);
-	if (!rid_paging(igroup, rule.preserve_tests_mark))
+	if (!rid_paging(igroup, rule.preserve_tests_mark && !LU_MUTANT(preserve_tests_domain)))
 		return -EINVAL;
 	std::uint64_t iommufd_token;
 	int rc = liveupdate_get_token_outgoing(s, &ictx->file, &iommufd_token);
@@ -258,7 +258,8 @@ void iommufd_device_unpreserve(iommufd_device *idev) noexcept
 	iommufd_lu_record *rec = idev->lu_record;
 	// post-v2: `if (!idev->liveupdate_preserved) goto out;`; v2 has no
 	// per-device state and undoes whatever its lookups find.
-	if (!rec && !rule.unpreserve_any_device)
+	if (!rec && !(rule.unpreserve_any_device && !LU_MUTANT(unpreserve_needs_record)) &&
+	    !(rule.device_flag && LU_MUTANT(unpreserve_ignores_device_flag)))
 		return;
 	// The RID attach and its domain, else WARN and nothing changes.
 	if (!rid_paging(idev->igroup, rule.preserve_tests_mark))

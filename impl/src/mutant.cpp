@@ -26,14 +26,20 @@ constexpr std::array<std::string_view, static_cast<std::size_t>(mutant::nr_mutan
 	"restore-first-device-pasids",
 	"unpreserve-keeps-domains",
 	"xa-find-after-first-chunk",
+	"mark-scans-target",
+	"preserve-tests-domain",
+	"unpreserve-needs-record",
+	"device-on-rid-unchecked",
+	"unpreserve-ignores-device-flag",
 };
 
 // The component each mutation point is in: xarray.cpp, iommufd*.cpp (vfio's
 // gate too), luo.cpp, the image (the serializer of iommufd_lu.cpp and the
 // parser of image.cpp), restore.cpp.
 constexpr std::array<std::string_view, static_cast<std::size_t>(mutant::nr_mutants)> components{
-	"?",       "iommufd", "iommufd", "iommufd", "iommufd", "iommufd", "image", "image",
+	"?",       "iommufd", "iommufd", "iommufd", "iommufd", "iommufd", "image",   "image",
 	"iommufd", "LUO",     "restore", "iommufd", "image",   "restore", "iommufd", "xarray",
+	"iommufd", "iommufd", "iommufd", "iommufd", "iommufd",
 };
 } // namespace
 

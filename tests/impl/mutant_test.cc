@@ -107,6 +107,37 @@ std::string battery()
 		CHECK_OR("two-devices", m1->run(preserve_device(0, 2)) == 0 && m1->run(preserve_device(1, 3)) == 0 &&
 						m1->run(kexec()) == 0);
 		CHECK_OR("two-devices", m1->run(dma(1, 7)) == 0 && m1->run(dma(1, 3)) == -EFAULT);
+
+		// The rules of lu/core/rules.h, each under the version that has it.
+		// v1 (mark_skips_target): re-marking a hwpt with its own token succeeds.
+		CHECK_OR("rule-mark", machine::create(seed_config(), preset("v1"), &m1) == 0);
+		CHECK_OR("rule-mark", m1->run(mark(0, 1)) == 0 && m1->run(mark(0, 1)) == 0);
+		// v1 (preserve_tests_mark): a marked RID passes, the missing iommufd is -ENOENT.
+		CHECK_OR("rule-tests-mark", machine::create(seed_config(), preset("v1"), &m1) == 0);
+		(void)m1->run(mark(0, 1));
+		(void)m1->run(attach(0, 0, 0));
+		CHECK_OR("rule-tests-mark", m1->run(preserve_device(0, 2)) == -ENOENT);
+		// v2 (unpreserve_any_device): a device preserved without a record
+		// (vfio skipped iommufd: no RID yet), then attached and unpreserved,
+		// lowers the counter below zero: the group stays frozen.
+		// post-v2 (device_flag): the same device is not undone.
+		for (const char *v : {"v2", "post-v2"}) {
+			CHECK_OR("rule-unpreserve", machine::create(seed_config(), preset(v), &m1) == 0);
+			(void)m1->run(mark(0, 1));
+			(void)m1->run(preserve_iommufd(9));
+			CHECK_OR("rule-unpreserve", m1->run(preserve_device(0, 2)) == 0 && !m1->snapshot().files[1].has_record);
+			CHECK_OR("rule-unpreserve", m1->run(attach(0, 0, 0)) == 0 && m1->run(unpreserve_device(0)) == 0);
+			CHECK_OR("rule-unpreserve", m1->run(attach(0, 3, 1)) == (std::string_view(v) == "v2" ? -EBUSY : 0));
+		}
+		// post-v2 (device_on_rid): the group's RID attach is not enough, the
+		// device itself must be on it (reject: vfio calls iommufd always).
+		lu::config shared = seed_config();
+		shared.devices = {{0, 16}, {0, 16}};
+		CHECK_OR("rule-on-rid", machine::create(shared, preset("reject"), &m1) == 0);
+		(void)m1->run(mark(0, 1));
+		(void)m1->run(attach(1, 0, 0));
+		(void)m1->run(preserve_iommufd(9));
+		CHECK_OR("rule-on-rid", m1->run(preserve_device(0, 2)) == -ENOENT);
 	}
 	// parser: PASID 2^20 and a bad checksum.
 	auto img = m->image();

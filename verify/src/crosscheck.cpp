@@ -583,7 +583,12 @@ std::vector<std::vector<lu::step>> prefixes()
 	p6.push_back(mk(op::detach, 0, 15));
 	std::vector<lu::step> p7 = p2;
 	p7.push_back(mk(op::unpreserve_iommufd));
-	return {{}, p1, p2, p3, p4, p5, p6, p7};
+	// preserved before its RID is attached (vfio's rid-only gate skips
+	// iommufd: no record), then attached and unpreserved: v2 lowers the
+	// counter anyway (below zero: the group stays frozen), post-v2 does not
+	std::vector<lu::step> p8{mk(op::mark_preserve, 0, 0, 0, 1), mk(op::preserve_iommufd, 0, 0, 0, 10),
+				 mk(op::preserve_device, 0, 0, 0, 11), mk(op::attach, 0, 0, 0), mk(op::unpreserve_device, 0)};
+	return {{}, p1, p2, p3, p4, p5, p6, p7, p8};
 }
 
 // What every trace ends with: kexec, then dma on every interesting pair.

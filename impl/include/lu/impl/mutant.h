@@ -35,6 +35,12 @@ enum class mutant : std::uint8_t {
 	restore_first_device_pasids, /**< restore gives every device the first device's PASIDs */
 	unpreserve_keeps_domains,    /**< v1: unpreserving the iommufd leaves its domains preserved (state only) */
 	xa_find_after_first_chunk,   /**< xa_find_after() sees only the first 64 indices */
+	/* One per rule of lu/core/rules.h, each in the version that has the rule: */
+	mark_scans_target,           /**< v1 (mark_skips_target): MARK's duplicate scan does not skip the hwpt being marked */
+	preserve_tests_domain,       /**< v1 (preserve_tests_mark): preserve tests domain_preserved, not the mark, before the token lookup */
+	unpreserve_needs_record,     /**< v2 (unpreserve_any_device): unpreserve undoes only a device with a record */
+	device_on_rid_unchecked,     /**< post-v2 (device_on_rid): preserve accepts a device that is not itself on the RID attach */
+	unpreserve_ignores_device_flag, /**< post-v2 (device_flag): unpreserve undoes a device that was not preserved through iommufd */
 	nr_mutants,                  /**< number of entries, not a mutant */
 };
 
