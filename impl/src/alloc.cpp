@@ -101,9 +101,6 @@ void lu_kfree(void *p, std::size_t size) noexcept
 }
 
 namespace {
-// How many objects ahead of the next one lu_kmem_cache_alloc() prefetches.
-constexpr std::size_t kPrefetchAhead = 4;
-
 // Pop a cached object (unpoisoned), or nullptr if the cache is empty.
 inline void *cache_pop(lu_kmem_cache *cache)
 {
@@ -137,13 +134,7 @@ void *lu_kmem_cache_alloc(lu_kmem_cache *cache) noexcept
 		return nullptr;
 	void *p = cache_pop(cache);
 	if (p) {
-		/*
-		 * The object is not read: its first line is fetched a few
-		 * allocations ahead, for writing (as SLUB prefetches the
-		 * next free object).
-		 */
-		if (cache->nr_free >= kPrefetchAhead)
-			__builtin_prefetch(cache->free[cache->nr_free - kPrefetchAhead], 1);
+		// Not written: its user gave it back zeroed.
 #if LU_CHECK_ZEROED
 		check_zeroed(p, cache->size);
 #endif

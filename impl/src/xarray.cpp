@@ -694,26 +694,12 @@ static void *xas_create(xa_state *xas, bool allow_root)
 				node_set_slot(node->parent, node->offset, xa_mk_node(node));
 			else
 				*slot = xa_mk_node(node);
-			/*
-			 * xas_descend() into a node that is all NULL (the
-			 * cache's nodes are zeroed, radix_tree_node_rcu_free()):
-			 * the slot is not read, as its cache line may be cold.
-			 */
-			xas->xa_node = node;
-			xas_set_offset(xas);
-			XA_NODE_BUG_ON(node, node->slots[xas->xa_offset] != nullptr);
-			entry = nullptr;
 		} else if (xa_is_node(entry)) {
 			node = xa_to_node(entry);
-			/*
-			 * The child's shift is @shift: fetch its slot's line
-			 * while xas_descend() waits for the header's.
-			 */
-			__builtin_prefetch(&node->slots[(xas->xa_index >> shift) & XA_CHUNK_MASK]);
-			entry = xas_descend(xas, node);
 		} else {
 			break;
 		}
+		entry = xas_descend(xas, node);
 		slot = &node->slots[xas->xa_offset];
 	}
 

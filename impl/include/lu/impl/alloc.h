@@ -84,9 +84,7 @@ struct lu_kmem_cache {
  * Every object given back to such a cache with lu_kmem_cache_free() must be
  * all zero, as radix_tree_node_rcu_free() makes a node before it frees it;
  * the cache does not write into a cached object.  So the allocation does
- * not touch the object at all where lu_kmem_cache_zalloc() clears it; it
- * prefetches, for writing, the first cache line of the object it will hand
- * out a few allocations later (as SLUB prefetches the next free object).
+ * not touch the object at all, where lu_kmem_cache_zalloc() clears it.
  * Debug and AddressSanitizer builds check that the object is zero and abort
  * if it is not.  Accounting and fault injection are lu_kmem_cache_zalloc()'s.
  * @param cache The cache.
