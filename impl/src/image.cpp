@@ -428,7 +428,8 @@ int lu_img_parse(const void *data, std::size_t size, lu_img_view *view, lu_img_e
 		for (std::uint32_t j = 0; j < i; j++) {
 			// A PCI function is domain:bus:dev.fn: the same BDF on
 			// another segment is another device (restore keys both).
-			if (devices[j].devid == d.devid && devices[j].pci_domain == d.pci_domain)
+			if (devices[j].devid == d.devid &&
+			    (devices[j].pci_domain == d.pci_domain || LU_MUTANT(parser_ignores_segment)))
 				return fail(e, -EEXIST, at + offsetof(lu_img_device, devid),
 					    "device[%u]: PCI %x:%x (segment:BDF) duplicates device[%u]: one function "
 					    "twice",

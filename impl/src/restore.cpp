@@ -108,7 +108,8 @@ int lu_restore(new_kernel *nk, const lu_img_view &v) noexcept
 		d.nr_pasids = r.nr_pasids;
 		// The kernel names a PCI function domain:bus:dev.fn: the same BDF
 		// on another segment is another device.
-		rc = xa_insert(&nk->by_pci, lu_pci_key(r.pci_domain, r.devid), &d, GFP_KERNEL);
+		rc = xa_insert(&nk->by_pci, lu_pci_key(LU_MUTANT(restore_ignores_segment) ? 0 : r.pci_domain, r.devid), &d,
+			       GFP_KERNEL);
 		if (rc) {
 			new_kernel_destroy(nk);
 			return rc == -EBUSY ? -EEXIST : rc;

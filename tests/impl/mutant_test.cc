@@ -10,6 +10,7 @@
 #include "lu/impl/image.h"
 #include "lu/impl/luo.h"
 #include "lu/impl/mutant.h"
+#include "lu/impl/restore.h"
 #include "machine_helpers.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -107,6 +108,33 @@ std::string battery()
 		CHECK_OR("two-devices", m1->run(preserve_device(0, 2)) == 0 && m1->run(preserve_device(1, 3)) == 0 &&
 						m1->run(kexec()) == 0);
 		CHECK_OR("two-devices", m1->run(dma(1, 7)) == 0 && m1->run(dma(1, 3)) == -EFAULT);
+		// ... and device 1 on device 0's BDF, on another segment, is another
+		// function: it parses and restores; on the same segment it is refused.
+		{
+			auto img2 = m1->image();
+			std::vector<std::uint8_t> seg(img2.begin(), img2.end());
+			lu_img_view v;
+			CHECK_OR("segments", lu_img_parse(seg.data(), seg.size(), &v, nullptr) == 0 && v.hdr->nr_devices == 2);
+			const std::size_t d1 = reinterpret_cast<const std::uint8_t *>(v.devices + 1) - seg.data();
+			const std::uint32_t bdf = v.devices[0].devid, one = 1, zero = 0;
+			std::memcpy(seg.data() + d1 + offsetof(lu_img_device, devid), &bdf, 4);
+			std::memcpy(seg.data() + d1 + offsetof(lu_img_device, pci_domain), &one, 4);
+			auto fix = [&] {
+				std::uint64_t sum = lu_img_checksum(seg.data(), seg.size(), offsetof(lu_img_header, checksum) / 8);
+				std::memcpy(seg.data() + offsetof(lu_img_header, checksum), &sum, 8);
+			};
+			fix();
+			CHECK_OR("segments", lu_img_parse(seg.data(), seg.size(), &v, nullptr) == 0);
+			new_kernel nk;
+			new_kernel_init(&nk);
+			const bool restored = lu_restore(&nk, v) == 0 && lu_new_kernel_dma(&nk, 1, bdf, 7) == 0 &&
+					      lu_new_kernel_dma(&nk, 0, bdf, 3) == 0 && lu_new_kernel_dma(&nk, 0, bdf, 7) == -EFAULT;
+			new_kernel_destroy(&nk);
+			CHECK_OR("segments", restored);
+			std::memcpy(seg.data() + d1 + offsetof(lu_img_device, pci_domain), &zero, 4);
+			fix();
+			CHECK_OR("segments", lu_img_parse(seg.data(), seg.size(), nullptr, nullptr) == -EEXIST);
+		}
 
 		// The rules of lu/core/rules.h, each under the version that has it.
 		// v1 (mark_skips_target): re-marking a hwpt with its own token succeeds.

@@ -10,6 +10,7 @@
 #include "lu/impl/image.h"
 #include "lu/impl/luo.h"
 #include "lu/impl/machine.h"
+#include "lu/impl/restore.h"
 #include "lu/verify/crosscheck.h"
 
 namespace lu::verify {
@@ -190,6 +191,71 @@ check_report run_fail_nth(const crosscheck_options &o)
 	return r;
 }
 
+namespace {
+
+void fix_checksum(std::vector<std::uint8_t> &b)
+{
+	constexpr std::size_t at = offsetof(impl::lu_img_header, checksum);
+	std::uint64_t sum = impl::lu_img_checksum(b.data(), b.size(), at / 8);
+	std::memcpy(b.data() + at, &sum, sizeof(sum));
+}
+
+// @img (parsed as @view, two devices at least) with device 1 on device 0's
+// BDF: on segment 1 it parses and restores both devices, each found by its
+// segment and BDF with its own RID and PASID attachments; on device 0's
+// segment the parser refuses it (-EEXIST). Returns what went wrong, or "".
+std::string segments_case(const std::vector<std::uint8_t> &img, const impl::lu_img_view &view)
+{
+	const auto devs = static_cast<std::size_t>(reinterpret_cast<const std::uint8_t *>(view.devices) - img.data());
+	auto at = [&](std::size_t i, std::size_t field) { return devs + i * sizeof(impl::lu_img_device) + field; };
+	auto poke = [](std::vector<std::uint8_t> &b, std::size_t off, std::uint32_t x) {
+		std::memcpy(b.data() + off, &x, sizeof(x));
+	};
+	const std::uint32_t bdf = view.devices[0].devid, seg0 = view.devices[0].pci_domain;
+	auto two = img;
+	poke(two, at(1, offsetof(impl::lu_img_device, devid)), bdf);
+	poke(two, at(1, offsetof(impl::lu_img_device, pci_domain)), seg0 + 1);
+	fix_checksum(two);
+	impl::lu_img_view tv;
+	impl::lu_img_error e;
+	if (int rc = impl::lu_img_parse(two.data(), two.size(), &tv, &e); rc)
+		return fmt::format("one BDF on two segments does not parse: {} ({})", e.what, errno_name(rc));
+	impl::new_kernel nk;
+	impl::new_kernel_init(&nk);
+	std::string why;
+	if (int rc = impl::lu_restore(&nk, tv); rc)
+		why = fmt::format("one BDF on two segments does not restore: {}", errno_name(rc));
+	for (std::uint32_t i = 0; why.empty() && i < 2; i++) {
+		const impl::lu_img_device &d = tv.devices[i];
+		// (PASID, hwpt index) of each recorded attachment, the RID first
+		std::vector<std::pair<std::uint32_t, std::uint32_t>> want;
+		if (d.rid_hwpt_idx != impl::LU_IMG_NONE)
+			want.emplace_back(lu::IOMMU_NO_PASID, d.rid_hwpt_idx);
+		for (std::uint32_t k = 0; k < d.nr_pasids; k++)
+			want.emplace_back(tv.pasids[d.pasid_first + k].pasid, tv.pasids[d.pasid_first + k].hwpt_idx);
+		for (const auto &[pasid, h] : want) {
+			const impl::lu_restored_hwpt *t = impl::lu_new_kernel_translation(&nk, d.pci_domain, d.devid, pasid);
+			if (!t || t->hwpt_id != tv.hwpts[h].hwpt_id) {
+				why = fmt::format("one BDF on two segments: device {} (segment {}) PASID {} translates through {}, "
+						  "its record says hwpt {}",
+						  i, d.pci_domain, pasid, t ? fmt::format("hwpt {}", t->hwpt_id) : "nothing",
+						  tv.hwpts[h].hwpt_id);
+				break;
+			}
+		}
+	}
+	impl::new_kernel_destroy(&nk);
+	if (!why.empty())
+		return why;
+	poke(two, at(1, offsetof(impl::lu_img_device, pci_domain)), seg0);
+	fix_checksum(two);
+	if (int rc = impl::lu_img_parse(two.data(), two.size(), &tv, nullptr); rc != -EEXIST)
+		return fmt::format("one function twice (same segment and BDF) is {}, not -EEXIST", errno_name(rc));
+	return "";
+}
+
+} // namespace
+
 check_report run_image_checks(const crosscheck_options &o)
 {
 	check_report r;
@@ -249,6 +315,18 @@ check_report run_image_checks(const crosscheck_options &o)
 				r.coverage["pasid-limit"]++;
 				if (bad != buf && impl::lu_img_parse(bad.data(), bad.size(), &view, nullptr) != -ERANGE) {
 					note(r, o, fmt::format("{}: an image with PASID 2^20 is not -ERANGE", variant_label(v)));
+					if (o.stop_at_first)
+						return r;
+				}
+			}
+			// A PCI function is domain:bus:dev.fn: device 1 takes device 0's
+			// BDF on segment 1 and both restore, each with its own
+			// attachments; on device 0's segment it is one function twice.
+			if (impl::lu_img_parse(buf.data(), buf.size(), &view, nullptr) == 0 && view.hdr->nr_devices >= 2) {
+				r.cases += 2;
+				r.coverage["segments"] += 2;
+				if (std::string why = segments_case(buf, view); !why.empty()) {
+					note(r, o, fmt::format("{}: {}", variant_label(v), why));
 					if (o.stop_at_first)
 						return r;
 				}
