@@ -12,10 +12,13 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <set>
+#include <tuple>
 #include <stdexcept>
 
+#include "param.h"
 #include "solve.h"
 
 namespace lu::model {
@@ -205,13 +208,36 @@ std::string kebab(const std::string &name)
 	return out;
 }
 
+// The roles of the any-size proof's checks start with this.
+const std::string ANY_SIZE_ROLE = "any-size-";
+
 // An obligation of an inductive proof, run; its expected answer is unsat
 // (sat for a non-vacuity check).
-check run_obligation(z3::context &c, const obligation &o, const prove_options &opt)
+check run_obligation(z3::context &c, const obligation &o, const prove_options &opt, const std::string &role_prefix = "")
 {
-	return run_check(c, kebab(o.name),
+	return run_check(c, role_prefix + kebab(o.name),
 			 o.name + (o.expect_sat ? " (sat: the premise is satisfiable)" : " (unsat proves it)"),
 			 o.check.facts, o.check.goal, opt);
+}
+
+// The bridge of a variant is the same query for each of its properties:
+// checked once per process (and in every certificate, which needs the
+// query itself).
+check bridge_check(z3::context &c, const lu::variant &v, const obligation &o, const prove_options &opt)
+{
+	static std::mutex mu;
+	static std::map<std::tuple<int, int, int, int, std::uint64_t, unsigned>, z3::check_result> known;
+	const auto key = std::make_tuple(static_cast<int>(v.policy), static_cast<int>(v.freeze), static_cast<int>(v.vfio_gate),
+					 static_cast<int>(v.version), opt.rlimit, opt.random_seed);
+	{
+		const std::lock_guard<std::mutex> lock(mu);
+		if (const auto it = known.find(key); it != known.end())
+			return check{ANY_SIZE_ROLE + kebab(o.name), o.name, o.check.facts, o.check.goal, it->second};
+	}
+	check k = run_obligation(c, o, opt, ANY_SIZE_ROLE);
+	const std::lock_guard<std::mutex> lock(mu);
+	known.emplace(key, k.answer);
+	return k;
 }
 
 bool gave_expected(const check &k, const obligation &o)
@@ -224,8 +250,9 @@ std::string answer_name(z3::check_result r)
 	return r == z3::sat ? "sat" : r == z3::unsat ? "unsat" : "unknown";
 }
 
-// A check as a self-contained QF_BV script; its first line says what Z3
-// answered (tests/model/certify reads it).
+// A check as a self-contained script; its first line says what Z3 answered
+// (tests/model/certify reads it). QF_BV, but UFBV for the any-size
+// obligations (quantifiers over the uninterpreted sorts of param.cpp).
 smt2_query render(z3::context &c, const lu::variant &v, property p, unsigned depth, const check &k)
 {
 	smt2_query sq;
@@ -237,7 +264,8 @@ smt2_query render(z3::context &c, const lu::variant &v, property p, unsigned dep
 	sq.file = sq.variant + "__" + sq.property + "." + k.role + ".smt2";
 	std::vector<Z3_ast> asts(k.facts.begin(), k.facts.end());
 	const std::string name = sq.variant + "__" + sq.property + "." + k.role;
-	const char *txt = Z3_benchmark_to_smtlib_string(c, name.c_str(), "QF_BV", sq.expected.c_str(), "",
+	const char *logic = k.role.starts_with(ANY_SIZE_ROLE) ? "UFBV" : "QF_BV";
+	const char *txt = Z3_benchmark_to_smtlib_string(c, name.c_str(), logic, sq.expected.c_str(), "",
 							static_cast<unsigned>(asts.size()), asts.data(), k.goal);
 	c.check_error();
 	sq.text = "; iommufd-lu " + sq.variant + " " + sq.property + " (" + k.role + "), depth " + std::to_string(depth) +
@@ -307,6 +335,18 @@ check pinned(z3::context &c, const lu::variant &v, property p, const prove_optio
 
 using namespace internal;
 
+std::string result::covers() const
+{
+	const bool proof = verdict == verdict::proved && info(property).kind == property_kind::safety;
+	auto one = [](std::string what, unsigned n, bool any) {
+		what += ' ';
+		what += any ? std::string("any") : std::to_string(n);
+		return what;
+	};
+	return one("devices", bounds.devices, proof && any_size) + ", " + one("hwpts", bounds.hwpts, proof && any_size) +
+	       ", " + one("depth", bounds.depth, proof && every_depth);
+}
+
 result prove(const lu::variant &v, property p, const prove_options &opt, std::vector<smt2_query> *certificate)
 {
 	const auto t0 = std::chrono::steady_clock::now();
@@ -329,8 +369,30 @@ result prove(const lu::variant &v, property p, const prove_options &opt, std::ve
 		// state (not only reachable ones) the step cannot violate it. unsat
 		// proves it for every depth; sat may be an unreachable state, so BMC
 		// decides then.
+		// First the proof for any number of devices, groups and hwpts
+		// (param.h): the bridge to this relation, then its obligations.
+		std::string any_size;
+		if (opt.induction && has_any_size_proof(p)) {
+			std::vector<obligation> obs = any_size_obligations(c, v, p);
+			if (!obs.empty())
+				obs.insert(obs.begin(), bridge_obligation(c, v));
+			std::vector<check> steps;
+			r.any_size = !obs.empty();
+			for (const auto &o : obs) {
+				const bool bridge = &o == &obs.front();
+				steps.push_back(bridge && !certificate ? bridge_check(c, v, o, opt)
+								       : run_obligation(c, o, opt, ANY_SIZE_ROLE));
+				if (!gave_expected(steps.back(), o)) {
+					any_size = "; any size: not proved (" + o.name + ": " + answer_name(steps.back().answer) + ")";
+					r.any_size = false;
+					break;
+				}
+			}
+			if (r.any_size)
+				cert.insert(cert.end(), steps.begin(), steps.end());
+		}
 		bool inductive = false;
-		if (const unsigned w = induction_window(p); opt.induction && w > 0 && w <= opt.bounds.depth) {
+		if (const unsigned w = induction_window(p); !r.any_size && opt.induction && w > 0 && w <= opt.bounds.depth) {
 			bounds bw = opt.bounds;
 			bw.depth = w;
 			const query qi = build_query(c, v, p, bw, false);
@@ -354,7 +416,7 @@ result prove(const lu::variant &v, property p, const prove_options &opt, std::ve
 		// expected answer; then BMC is not needed.
 		bool strengthened = false;
 		std::string unbounded;
-		if (opt.induction && !capability) {
+		if (!r.any_size && opt.induction && !capability) {
 			const std::vector<obligation> obs = loss_induction(c, v, p, opt.bounds);
 			std::vector<check> steps;
 			strengthened = !obs.empty();
@@ -371,7 +433,7 @@ result prove(const lu::variant &v, property p, const prove_options &opt, std::ve
 				cert.insert(cert.end(), steps.begin(), steps.end());
 		}
 		z3::check_result main = z3::unsat;
-		if (!inductive && !strengthened) {
+		if (!r.any_size && !inductive && !strengthened) {
 			check k = run_check(c, "query",
 					    capability ? "no trace up to the depth is a witness (unsat proves it)"
 						       : "no trace up to the depth violates the property (unsat proves it)",
@@ -403,17 +465,20 @@ result prove(const lu::variant &v, property p, const prove_options &opt, std::ve
 					" (sat shows it: configuration and every step's arguments fixed)");
 			cert.push_back(std::move(w));
 		}
-		r.every_depth = main == z3::unsat && !capability && (inductive || strengthened);
+		r.every_depth = main == z3::unsat && !capability && (r.any_size || inductive || strengthened);
 		switch (main) {
 		case z3::sat:
 			r.verdict = capability ? verdict::proved : verdict::counterexample;
 			break;
 		case z3::unsat:
 			r.verdict = capability ? verdict::counterexample : verdict::proved;
-			r.note = inductive ? "inductive: no step from any state (with the session invariant) violates it (every depth)"
+			r.note = r.any_size ? "inductive invariant over any number of devices, groups and hwpts (quantified; "
+					      "bridged to this relation at 2 devices, 3 hwpts): every size and depth"
+				 : inductive ? "inductive: no step from any state (with the session invariant) violates it (every depth)"
 				 : strengthened
 					 ? "inductive invariant (k-induction, k = 1): every depth, no BMC needed"
 					 : "unsat up to depth " + std::to_string(q.depth) + unbounded;
+			r.note += any_size;
 			break;
 		case z3::unknown:
 			r.verdict = verdict::unknown;

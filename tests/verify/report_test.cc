@@ -255,6 +255,29 @@ TEST(Report, EveryDepthProofIsMarked)
 	EXPECT_EQ(j["results"][1]["every_depth"], false);
 }
 
+// A proof for any number of devices, groups and hwpts says so in the
+// table (proved**, with its legend) and in the JSON (any_size, covers).
+TEST(Report, AnySizeProofIsMarked)
+{
+	auto any = synthetic("reject", property::no_silent_pasid_loss, verdict::proved);
+	any.every_depth = any.any_size = true;
+	auto inductive = synthetic("full", property::no_silent_pasid_loss, verdict::proved);
+	inductive.every_depth = true;
+
+	const auto table = lu::verify::verdict_table({any, inductive});
+	const auto lines = lines_of(table);
+	ASSERT_GE(lines.size(), 4u);
+	EXPECT_EQ(lines[3], "  no-silent  proved** proved*");
+	EXPECT_NE(table.find("proved**: devices any, hwpts any, depth any"), std::string::npos) << table;
+	EXPECT_EQ(lu::verify::verdict_table({inductive}).find("proved**"), std::string::npos);
+
+	const auto j = lu::verify::report_json({any, inductive}, small_run(), {});
+	EXPECT_EQ(j["results"][0]["any_size"], true);
+	EXPECT_EQ(j["results"][0]["covers"], "devices any, hwpts any, depth any");
+	EXPECT_EQ(j["results"][1]["any_size"], false);
+	EXPECT_EQ(j["results"][1]["covers"], "devices 2, hwpts 3, depth any");
+}
+
 TEST(Uapi, SeedWitnessAsSelftest)
 {
 	const auto c = lu::verify::uapi_selftest(seed_counterexample("v1"), "\t");

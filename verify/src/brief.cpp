@@ -99,13 +99,17 @@ const lu::model::result *cell(const std::vector<lu::model::result> &rs, const st
 	return nullptr;
 }
 
-// A matrix cell: ok (closed up to the bounds), ok* (every depth), #N, ?, -.
+// A matrix cell: ok (closed up to the bounds), ok* (every depth), ok** (any
+// size, every depth), #N, ?, -.
 std::string matrix_cell(const lu::model::result *r, const cause_result *c, const numbering &n)
 {
 	if (!r || !c)
 		return "-";
 	switch (c->status) {
-	case verdict::proved: return r->verdict == verdict::proved && r->every_depth ? "ok*" : "ok";
+	case verdict::proved:
+		if (r->verdict != verdict::proved)
+			return "ok";
+		return r->any_size ? "ok**" : r->every_depth ? "ok*" : "ok";
 	case verdict::counterexample: {
 		auto it = n.number.find(c->cause);
 		return it == n.number.end() ? "?" : fmt::format("#{}", it->second);
@@ -289,7 +293,7 @@ std::string reviewer_case_line(const lu::model::result &r, const cell_causes &cc
 	else if (c && c->status == verdict::proved && seed.ends_with("lost")) // the seed's steps exceed the depth
 		answer = fmt::format("not in {} steps", r.bounds.depth);
 	else if (c && c->status == verdict::proved)
-		answer = r.every_depth ? "no, every depth" : "no, up to the bounds";
+		answer = r.any_size ? "no, any size" : r.every_depth ? "no, every depth" : "no, up to the bounds";
 	return fmt::format("{:<21} {}", answer, seed);
 }
 
@@ -309,7 +313,7 @@ std::string brief_report(const std::vector<lu::model::result> &rs, const std::ve
 
 	para("iommufd-lu: PASID attachments across a live update");
 	para(fmt::format("Bounds: {} devices, {} hwpts (any groups, kinds), traces of up to {} steps, every "
-			 "PASID; proved*, ok*: every trace length; rid-ok, pasid-ok: proved = a witness exists.",
+			 "PASID; *: every trace length; **: any size too; rid-ok, pasid-ok: proved = a witness exists.",
 			 b.devices, b.hwpts, b.depth),
 	     "  ");
 	blank();

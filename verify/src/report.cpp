@@ -211,7 +211,7 @@ std::string cell_word(const lu::model::result &r)
 	case verdict::proved:
 		if (r.vacuity == lu::model::vacuity::vacuous)
 			return "VACUOUS";
-		return r.every_depth ? "proved*" : "proved";
+		return r.any_size ? "proved**" : r.every_depth ? "proved*" : "proved";
 	case verdict::counterexample: return "CEX";
 	case verdict::unknown: return "unknown";
 	case verdict::error: return "ERROR";
@@ -487,9 +487,14 @@ std::string verdict_table(const std::vector<lu::model::result> &rs, bool legend)
 	std::size_t w0 = 10;
 	for (auto p : props)
 		w0 = std::max(w0, lu::model::info(p).column.size());
-	std::vector<std::size_t> cw;
-	for (const auto &v : vars)
-		cw.push_back(std::max<std::size_t>(v.size(), 7));
+	std::vector<std::size_t> cw; // a column is as wide as its name and its widest cell
+	for (const auto &v : vars) {
+		std::size_t w = std::max<std::size_t>(v.size(), 7);
+		for (const auto &r : rs)
+			if (variant_key(r) == v)
+				w = std::max(w, cell_word(r).size());
+		cw.push_back(w);
+	}
 
 	if (legend)
 		para("Verdicts (rows: properties, columns: kernel variants):");
@@ -521,9 +526,13 @@ std::string verdict_table(const std::vector<lu::model::result> &rs, bool legend)
 	para("proved: holds for every configuration, trace and PASID up to the bounds (capability: a "
 	     "witness exists). CEX: fails, a counterexample follows (capability: no witness up to the "
 	     "bounds). VACUOUS: the premise is unsatisfiable, so the proof says nothing.");
-	if (std::any_of(rs.begin(), rs.end(), [](const auto &r) { return r.every_depth; }))
+	if (std::any_of(rs.begin(), rs.end(), [](const auto &r) { return r.every_depth && !r.any_size; }))
 		para("proved*: proved for every trace length too, by an inductive invariant "
 		     "(docs/model.md, \"Beyond bounded model checking\").");
+	if (std::any_of(rs.begin(), rs.end(), [](const auto &r) { return r.any_size; }))
+		para("proved**: devices any, hwpts any, depth any: proved for every number of devices, groups and hwpts "
+		     "and every trace length, by a quantified inductive invariant (docs/model.md, \"Any number of devices, "
+		     "groups and hwpts\").");
 	para("Rows:");
 	for (auto p : props) {
 		const auto &pi = lu::model::info(p);
@@ -783,6 +792,8 @@ nlohmann::json result_json(const lu::model::result &r, const bundle *b)
 			 {"seconds", r.seconds},
 			 {"note", r.note},
 			 {"every_depth", r.every_depth},
+			 {"any_size", r.any_size},
+			 {"covers", r.covers()},
 			 {"assumptions", assumptions_json(r.variant)},
 			 {"observation", observation_line(r)},
 			 {"witness", r.witness ? witness_json(*r.witness) : nlohmann::json(nullptr)}};

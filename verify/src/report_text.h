@@ -13,7 +13,7 @@
 namespace lu::verify::internal {
 
 bool is_capability(const lu::model::result &r);
-/** The verdict table's word for a cell: proved, proved*, CEX, VACUOUS, unknown, ERROR. */
+/** The verdict table's word for a cell: proved, proved*, proved**, CEX, VACUOUS, unknown, ERROR. */
 std::string cell_word(const lu::model::result &r);
 /** "a", "a and b", "a, b, and c". */
 std::string join(const std::vector<std::string> &v);

@@ -32,6 +32,7 @@ struct certify_opts {
 // One verdict's standing with one solver.
 struct standing {
 	bool certified = true; // every file of the verdict agreed
+	bool takes = true;     // the solver takes every file's logic (else n/a)
 	double seconds = 0;
 };
 
@@ -102,16 +103,19 @@ int run_certify(const certify_opts &o)
 	for (std::size_t v = 0; v < set.verdicts.size(); ++v) {
 		bool all = true;
 		for (std::size_t s = 0; s < solvers.size(); ++s) {
+			bool &takes = st[v][s].takes;
 			for (const std::size_t f : set.verdicts[v].files) {
 				const auto it = by_key.find(f * solvers.size() + s);
-				if (it == by_key.end()) { // hash failure or skipped: not certified
+				if (it == by_key.end()) { // hash failure, skipped or not its logic: not certified
 					st[v][s].certified = false;
+					takes = takes && !(f < res.quantified.size() && res.quantified[f] &&
+							   solvers[s].quantified_argv.empty());
 					continue;
 				}
 				st[v][s].certified = st[v][s].certified && it->second->agrees();
 				st[v][s].seconds += it->second->seconds;
 			}
-			all = all && st[v][s].certified;
+			all = all && (st[v][s].certified || !takes);
 		}
 		certified_by_all += all;
 	}
@@ -151,6 +155,7 @@ int run_certify(const certify_opts &o)
 						 {"certificate_sha256", sha256_hex(sums)},
 						 {"verdict", cv.verdict},
 						 {"every_depth", cv.every_depth},
+						 {"any_size", cv.any_size},
 						 {"files", cv.files.size()},
 						 {"certified_by", by},
 						 {"solvers", per},
@@ -168,6 +173,7 @@ int run_certify(const certify_opts &o)
 		j["disagreements"] = res.disagreements();
 		j["no_answer"] = res.no_answer();
 		j["skipped"] = res.skipped;
+		j["not_applicable"] = res.not_applicable;
 		j["certified_verdicts"] = certified_by_all;
 		j["replay_failures"] = replay_failures;
 		j["wall"] = res.wall;
@@ -189,10 +195,11 @@ int run_certify(const certify_opts &o)
 	for (std::size_t v = 0; v < set.verdicts.size(); ++v) {
 		const auto &cv = set.verdicts[v];
 		std::string line = fmt::format("  {:<52}", fmt::format("{} {} {}{} ({})", cv.variant, cv.property, cv.verdict,
-								  cv.every_depth ? "*" : "", cv.files.size()));
+								  cv.any_size ? "**" : cv.every_depth ? "*" : "", cv.files.size()));
 		for (std::size_t s = 0; s < solvers.size(); ++s)
-			line += fmt::format(" {:<11}", fmt::format("{} {:.1f}s", st[v][s].certified ? "ok" : "FAIL",
-								     st[v][s].seconds));
+			line += fmt::format(" {:<11}", !st[v][s].takes ? std::string("n/a")
+								       : fmt::format("{} {:.1f}s", st[v][s].certified ? "ok" : "FAIL",
+										     st[v][s].seconds));
 		line += replay[v].empty() ? " -" : replay[v] == "pass" ? " pass" : " FAIL";
 		fmt::print("{}\n", line);
 	}
@@ -210,11 +217,11 @@ int run_certify(const certify_opts &o)
 	for (std::size_t s = 0; s < solvers.size(); ++s)
 		fmt::print("{}: {}/{} runs agree, {:.1f} s in all\n", solvers[s].name, solver_agree[s], solver_runs[s],
 			   solver_seconds[s]);
-	fmt::print("{} of {} verdicts certified by every solver; {} disagreements, {} without an answer, {} hash "
-		   "failures, {} files skipped (z3 gave up in-process); {} witnesses replayed on model and impl, {} "
-		   "failed; {:.1f} s wall\n",
+	fmt::print("{} of {} verdicts certified by every solver that takes their logic; {} disagreements, {} without "
+		   "an answer, {} hash failures, {} files skipped (z3 gave up in-process), {} runs not made (UFBV files, "
+		   "a QF_BV-only solver); {} witnesses replayed on model and impl, {} failed; {:.1f} s wall\n",
 		   certified_by_all, set.verdicts.size(), res.disagreements(), res.no_answer(), res.hash_failures.size(),
-		   res.skipped, set.scenarios.size(), replay_failures, res.wall);
+		   res.skipped, res.not_applicable, set.scenarios.size(), replay_failures, res.wall);
 	return ok ? EXIT_RAN : EXIT_FAILED;
 }
 

@@ -194,6 +194,7 @@ int run_export(const export_opts &o)
 				       {"property", lu::model::info(r.property).name},
 				       {"verdict", lu::model::name(r.verdict)},
 				       {"every_depth", r.every_depth},
+				       {"any_size", r.any_size},
 				       {"files", names}};
 		// A witness also as a scenario, for `iommufd-lu check` to replay
 		// on model and impl.

@@ -206,6 +206,19 @@ struct result {
 	 * inductive argument; the note says which, docs/model.md gives it)
 	 */
 	bool every_depth = false;
+	/**
+	 * proved for any number of devices, groups and hwpts (and every depth),
+	 * not only bounds.devices and bounds.hwpts: the any-size proof of
+	 * docs/model.md, "Any number of devices, groups and hwpts"
+	 */
+	bool any_size = false;
+	/**
+	 * @brief The class of systems the verdict covers.
+	 * @return e.g. "devices any, hwpts any, depth any" (any_size), "devices
+	 * 2, hwpts 3, depth any" (every_depth) or the bounds.
+	 * @context Any context.
+	 */
+	std::string covers() const;
 };
 
 /** @brief Solver budget and bounds of a proof run. */

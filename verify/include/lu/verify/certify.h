@@ -24,7 +24,12 @@ namespace lu::verify {
 /** @brief A solver that re-checks certificates: a command, then the file. */
 struct cert_solver {
 	std::string name;              /**< "z3", "cvc5", "boolector" */
-	std::vector<std::string> argv; /**< the command and its options; the file is appended */
+	std::vector<std::string> argv; /**< the command and its options (QF_BV files); the file is appended */
+	/**
+	 * the same for files with quantifiers (UFBV: the any-size proofs);
+	 * empty: the solver does not take them and is not run on them
+	 */
+	std::vector<std::string> quantified_argv = {};
 };
 
 /**
@@ -48,6 +53,7 @@ struct cert_file {
 struct cert_verdict {
 	std::string variant, property, verdict;
 	bool every_depth = false;
+	bool any_size = false;    /**< proved for any number of devices, groups and hwpts (manifest "any_size") */
 	std::vector<std::size_t> files; /**< indices into certificate_set::files */
 	/** its witness as a scenario: an index into certificate_set::scenarios, or -1 */
 	long scenario = -1;
@@ -122,6 +128,8 @@ struct certify_result {
 	std::vector<cert_run> runs;             /**< every (file, solver) that was run */
 	std::vector<std::string> hash_failures; /**< files missing, unreadable or not matching their SHA-256 */
 	std::size_t skipped = 0;                /**< files Z3 gave up on (expected "unknown"): not run */
+	std::size_t not_applicable = 0;         /**< (file, solver) pairs not run: a UFBV file, a QF_BV-only solver */
+	std::vector<bool> quantified;           /**< per file of the set: UFBV (the any-size proofs) */
 	double wall = 0;                        /**< seconds, the whole run */
 	/**
 	 * @brief Runs that answered, but not the expected answer.
