@@ -6,6 +6,7 @@
 // and, on request, rendered as its certificate. z3::exception stops here
 // and becomes verdict::error.
 #include "lu/model/prove.h"
+#include "lu/model/mutant.h"
 
 #include <algorithm>
 #include <cctype>
@@ -222,13 +223,15 @@ check run_obligation(z3::context &c, const obligation &o, const prove_options &o
 
 // The bridge of a variant is the same query for each of its properties:
 // checked once per process (and in every certificate, which needs the
-// query itself).
+// query itself). A model mutant changes the bounded relation, so it is part
+// of the key (its bridge then fails: the any-size relation has no mutant).
 check bridge_check(z3::context &c, const lu::variant &v, const obligation &o, const prove_options &opt)
 {
 	static std::mutex mu;
-	static std::map<std::tuple<int, int, int, int, std::uint64_t, unsigned>, z3::check_result> known;
+	static std::map<std::tuple<int, int, int, int, int, std::uint64_t, unsigned>, z3::check_result> known;
 	const auto key = std::make_tuple(static_cast<int>(v.policy), static_cast<int>(v.freeze), static_cast<int>(v.vfio_gate),
-					 static_cast<int>(v.version), opt.rlimit, opt.random_seed);
+					 static_cast<int>(v.version), static_cast<int>(lu::model::mutant_selected()), opt.rlimit,
+					 opt.random_seed);
 	{
 		const std::lock_guard<std::mutex> lock(mu);
 		if (const auto it = known.find(key); it != known.end())

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "lu/model/mutant.h"
 #include "param.h"
 #include "solve.h"
 
@@ -48,6 +49,26 @@ TEST(AnySize, BridgeHoldsForEveryPreset)
 	for (const auto &pr : lu::presets) {
 		z3::context c;
 		EXPECT_EQ(first_failure(c, {bridge_obligation(c, pr.variant)}), "") << pr.name;
+	}
+}
+
+// A fault in the bounded relation (a model mutant of lu/model/mutant.h) is
+// a relation the any-size one no longer equals: some preset's bridge fails.
+TEST(AnySize, BridgeFailsForEveryModelMutant)
+{
+	for (unsigned i = 1; i < static_cast<unsigned>(mutant::nr_mutants); ++i) {
+		const auto m = static_cast<mutant>(i);
+		mutant_select(m);
+		bool caught = false;
+		for (const auto &pr : lu::presets) {
+			z3::context c;
+			if (first_failure(c, {bridge_obligation(c, pr.variant)}) != "") {
+				caught = true;
+				break;
+			}
+		}
+		mutant_select(mutant::none);
+		EXPECT_TRUE(caught) << name(m);
 	}
 }
 
