@@ -112,29 +112,17 @@ inline void *cache_pop(lu_kmem_cache *cache)
 }
 } // namespace
 
-void *lu_kmem_cache_zalloc(lu_kmem_cache *cache) noexcept
+namespace {
+// An object of @cache: a cached one (written zero when @zero; else as its
+// user gave it back, zeroed), or a fresh zeroed one; nullptr on failure.
+void *cache_take(lu_kmem_cache *cache, bool zero)
 {
 	if (should_fail())
 		return nullptr;
 	void *p = cache_pop(cache);
-	if (p) {
+	if (p && zero) {
 		std::memset(p, 0, cache->size);
-	} else {
-		p = std::calloc(1, cache->size);
-		if (!p)
-			return nullptr;
-	}
-	account_alloc(cache->size);
-	return p;
-}
-
-void *lu_kmem_cache_alloc(lu_kmem_cache *cache) noexcept
-{
-	if (should_fail())
-		return nullptr;
-	void *p = cache_pop(cache);
-	if (p) {
-		// Not written: its user gave it back zeroed.
+	} else if (p) {
 #if LU_CHECK_ZEROED
 		check_zeroed(p, cache->size);
 #endif
@@ -145,6 +133,17 @@ void *lu_kmem_cache_alloc(lu_kmem_cache *cache) noexcept
 	}
 	account_alloc(cache->size);
 	return p;
+}
+} // namespace
+
+void *lu_kmem_cache_zalloc(lu_kmem_cache *cache) noexcept
+{
+	return cache_take(cache, true);
+}
+
+void *lu_kmem_cache_alloc(lu_kmem_cache *cache) noexcept
+{
+	return cache_take(cache, false);
 }
 
 void lu_kmem_cache_free(lu_kmem_cache *cache, void *p) noexcept
