@@ -461,7 +461,7 @@ machine::step_result machine::transition(const sym_state &s, const sym_step &a) 
 			n.dpres[d] = z3::ite(ok && me, T, s.dpres[d]);
 			n.dtoken[d] = z3::ite(ok && me, t, s.dtoken[d]);
 			n.dflags[d] = z3::ite(ok && me, f, s.dflags[d]);
-			n.drec[d] = z3::ite(ok && me, ok_rec, s.drec[d]);
+			n.drec[d] = z3::ite(ok_rec && me, T, s.drec[d]); // a skip leaves a record as it was
 			if (!LU_MODEL_MUTANT(record_drops_rid))
 				n.rec_rid[d] = z3::ite(ok_rec && me, full ? rid_ref : rid_pg, s.rec_rid[d]);
 			n.rec_on[d] = z3::ite(ok_rec && me, full ? !ign : F, s.rec_on[d]);
@@ -491,9 +491,12 @@ machine::step_result machine::transition(const sym_state &s, const sym_step &a) 
 				       (rule.preserve_tests_mark ? is_marked(s, rid_pg) : is_dompres(s, rid_pg));
 		const z3::expr undo = ok && calls && found && (rule.unpreserve_any_device ? T : had);
 		sym_state n = s;
+		// Only the undo removes the record (and, post-v2, the device flag):
+		// a skipped or WARNed unpreserve jumps past it (`goto out`, v1 12/14,
+		// pran005@20d150d0), so the iommu core still holds the device.
 		for (unsigned d = 0; d < D; ++d) {
 			n.dpres[d] = z3::ite(ok && dev == dev_val(d), F, s.dpres[d]);
-			n.drec[d] = z3::ite(ok && dev == dev_val(d), F, s.drec[d]);
+			n.drec[d] = z3::ite(undo && dev == dev_val(d), F, s.drec[d]);
 		}
 		for (unsigned gi = 0; gi < D; ++gi)
 			n.nr[gi] = LU_MODEL_MUTANT(unpreserve_keeps_counter) ? s.nr[gi]

@@ -522,7 +522,7 @@ pmachine::result pmachine::transition(const state &s, const step &a, const std::
 		at_me(DPRES, ok, T);
 		at_me(DTOKEN, ok, t);
 		at_me(DFLAGS, ok, f);
-		at_me(DREC, ok, ok_rec);
+		at_me(DREC, ok_rec, T); // a skip leaves a record as it was
 		at_me(REC_RID, ok_rec, full ? rid_ref : rid_pg);
 		at_me(REC_ON, ok_rec, full ? !ign : F);
 		for (unsigned l = 0; l < K; ++l) {
@@ -546,12 +546,13 @@ pmachine::result pmachine::transition(const state &s, const step &a, const std::
 		const z3::expr ok = ck.pass();
 		const z3::expr had = get(s, DREC, d0);
 		const z3::expr calls = v.vfio_gate == lu::vfio_gate::rid_only ? rid_mem : T;
-		const z3::expr undo = ok && calls && found(s, d0) && (rule.unpreserve_any_device ? T : had) &&
-				      (fault == param_fault::counter_kept ? F : T);
+		const z3::expr undo = ok && calls && found(s, d0) && (rule.unpreserve_any_device ? T : had);
+		const z3::expr lower = fault == param_fault::counter_kept ? F : undo;
 		effect e{ck.ret(c.bv_val(0, RET_BITS)), {}};
-		for (other_field fld : {DPRES, DREC})
-			e.writes.push_back({of(fld), [=, this, &s](const args &x) { return z3::ite(ok && x[0] == d0, F, get(s, fld, x[0])); }});
-		e.writes.push_back({of(NR), [=, this, &s](const args &x) { return z3::ite(undo && x[0] == g, dec(get(s, NR, x[0])), get(s, NR, x[0])); }});
+		// Only the undo removes the record (encoding.cpp says why).
+		e.writes.push_back({of(DPRES), [=, this, &s](const args &x) { return z3::ite(ok && x[0] == d0, F, get(s, DPRES, x[0])); }});
+		e.writes.push_back({of(DREC), [=, this, &s](const args &x) { return z3::ite(undo && x[0] == d0, F, get(s, DREC, x[0])); }});
+		e.writes.push_back({of(NR), [=, this, &s](const args &x) { return z3::ite(lower && x[0] == g, dec(get(s, NR, x[0])), get(s, NR, x[0])); }});
 		eff.push_back(std::move(e));
 	}
 
@@ -680,14 +681,14 @@ struct invariants {
 	{
 		z3::context &c = m.c;
 		const z3::expr d = c.constant("qd", m.dev), r = c.constant("qr", m.ref);
-		z3::expr per_dev = z3::implies(m.get(s, DREC, d), m.get(s, DPRES, d));
+		z3::expr per_dev = c.bool_val(true);
 		if (m.var.vfio_gate == lu::vfio_gate::always)
-			per_dev = per_dev && z3::implies(m.get(s, DPRES, d), m.get(s, DREC, d));
-		if (counted_nr()) {
+			per_dev = z3::implies(m.get(s, DPRES, d), m.get(s, DREC, d));
+		if (counted_nr()) { // a record's unpreserve finds it (else it outlives the preservation)
 			z3::expr f = m.found(s, d);
 			if (m.var.vfio_gate == lu::vfio_gate::rid_only)
 				f = f && m.in(s, 0, d);
-			per_dev = per_dev && z3::implies(m.get(s, DREC, d), f);
+			per_dev = per_dev && z3::implies(m.get(s, DREC, d), m.get(s, DPRES, d) && f);
 		}
 		if (loss())
 			per_dev = per_dev && z3::implies(m.get(s, DPRES, d), record_is_current(s, d));

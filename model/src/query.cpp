@@ -490,14 +490,14 @@ z3::expr session_invariant(const machine &m, const sym_state &s)
 	z3::expr r = c.bool_val(true);
 	for (const auto &dp : s.dompres)
 		r = r && z3::implies(!s.ipres[0], !dp);
-	for (unsigned d = 0; d < D; ++d) {
-		r = r && z3::implies(s.drec[d], s.dpres[d]);
-		if (m.var().vfio_gate == lu::vfio_gate::always)
+	if (m.var().vfio_gate == lu::vfio_gate::always)
+		for (unsigned d = 0; d < D; ++d)
 			r = r && z3::implies(s.dpres[d], s.drec[d]);
-	}
 	// The counter is only read under freeze busy (v1's code has none); there
-	// it counts the records, and a record's RID stays where the unpreserve
-	// finds it (iommufd_device_unpreserve()'s lookups, vfio's gate).
+	// it counts the records, a record's RID stays where the unpreserve finds
+	// it (iommufd_device_unpreserve()'s lookups, vfio's gate), so a record
+	// goes with its preservation. Without the freeze a WARNed unpreserve
+	// leaves the record behind (docs/semantics.md).
 	if (m.var().freeze != lu::freeze::busy)
 		return r;
 	const bool by_mark = lu::rules(m.var().version).preserve_tests_mark;
@@ -507,7 +507,7 @@ z3::expr session_invariant(const machine &m, const sym_state &s)
 		z3::expr found = rid != m.none() && (by_mark ? m.is_marked(s, pg) : m.is_dompres(s, pg));
 		if (m.var().vfio_gate == lu::vfio_gate::rid_only)
 			found = found && m.in_at(s, dv, machine::rid_slot());
-		r = r && z3::implies(s.drec[d], found);
+		r = r && z3::implies(s.drec[d], s.dpres[d] && found);
 	}
 	for (unsigned g = 0; g < D; ++g) {
 		z3::expr n = c.bv_val(0, w);
