@@ -411,6 +411,11 @@ int lu_img_parse(const void *data, std::size_t size, lu_img_view *view, lu_img_e
 		if (d.max_pasids > lu::PASID_LIMIT)
 			return fail(e, -ERANGE, at + offsetof(lu_img_device, max_pasids),
 				    "device[%u]: max_pasids %u above 2^20", i, d.max_pasids);
+		// pci_dev_id() is u16 (bus << 8 | devfn); the segment is an int
+		// (VMD domains start at 0x10000), so only the BDF is bounded.
+		if (d.devid > 0xffff)
+			return fail(e, -ERANGE, at + offsetof(lu_img_device, devid),
+				    "device[%u]: BDF %#x above 16 bits", i, d.devid);
 		const bool no_iommufd = d.flags & LU_IMG_DEV_NO_IOMMUFD;
 		if (no_iommufd) {
 			if (d.iommu_idx != LU_IMG_NONE || d.rid_hwpt_idx != LU_IMG_NONE || d.nr_pasids)

@@ -416,6 +416,7 @@ TEST_F(Image, ErrorMessageSaysWhatAndWhere)
  *     "device[%u]: idx %u is not its position"         Refusal.DeviceIdxNotItsPosition
  *     "device[%u]: unknown flags"                      Refusal.DeviceUnknownFlags
  *     "device[%u]: max_pasids %u above 2^20"           Refusal.MaxPasidsAbove2To20
+ *     "device[%u]: BDF %#x above 16 bits"              Refusal.BdfAbove16Bits
  *     "device[%u]: references without an iommufd"      Refusal.NoIommufdDeviceWithReferences
  *     "device[%u]: iommu %u dangles"                   Refusal.DeviceIommuDangles
  *     "device[%u]: RID hwpt %u dangles"                Refusal.DeviceRidHwptDangles
@@ -772,6 +773,12 @@ TEST_F(Refusal, MaxPasidsAbove2To20)
 	field_refused<std::uint32_t>(multi, m_dev(1, offsetof(lu_img_device, max_pasids)), lu::PASID_LIMIT + 1,
 				     -ERANGE, m_dev(1, offsetof(lu_img_device, max_pasids)),
 				     {"device[1]: max_pasids 1048577 above 2^20"});
+}
+
+TEST_F(Refusal, BdfAbove16Bits)
+{
+	field_refused<std::uint32_t>(multi, m_dev(2, offsetof(lu_img_device, devid)), 0x10000, -ERANGE,
+				     m_dev(2, offsetof(lu_img_device, devid)), {"device[2]: BDF 0x10000 above 16 bits"});
 }
 
 TEST_F(Refusal, NoIommufdDeviceWithReferences)
