@@ -52,7 +52,7 @@ void BM_Prove_Counterexample(benchmark::State &state)
 // devices, groups and hwpts; docs/model.md): each preset and property at
 // depth 2, where the BMC non-vacuity query is small, so the time is the
 // quantified obligations and one bridge per variant. Counter any_size: the
-// cells so proved (37).
+// cells so proved (36).
 void BM_Prove_AnySize(benchmark::State &state)
 {
 	lu::model::prove_options opt;

@@ -86,6 +86,14 @@ void iommufd_lu_unpreserve(liveupdate_file_op_args *args) noexcept
 
 /* ---- the vfio cdev ---- */
 
+// pci_liveupdate_preserve()'s first check (drivers/pci/liveupdate.c
+// linux-mm@257e1028): `if (dev->is_virtfn) return -EINVAL;`. The machine's
+// devices pass its others (FLB, frozen, ACS quirks, table space).
+int pci_liveupdate_preserve(const vfio_device *vdev) noexcept
+{
+	return vdev->is_virtfn ? -EINVAL : 0;
+}
+
 int vfio_lu_preserve(liveupdate_file_op_args *args) noexcept
 {
 	auto *vdev = static_cast<vfio_device *>(args->file->private_data);
@@ -105,6 +113,15 @@ int vfio_lu_preserve(liveupdate_file_op_args *args) noexcept
 		int rc = iommufd_device_preserve(args->session, idev, args->flags);
 		if (rc)
 			return rc;
+	}
+	if (lu::rules(v.version).pci_unwind) {
+		int rc = pci_liveupdate_preserve(vdev);
+		if (rc) {
+			// err_iommufd_unpreserve: unguarded, whether or not the gate called iommufd.
+			if (call || !LU_MUTANT(pci_unwind_guarded))
+				iommufd_device_unpreserve(idev);
+			return rc;
+		}
 	}
 	auto *ser = lu_new<vfio_pci_core_device_ser>();
 	if (!ser) {
@@ -161,10 +178,11 @@ const liveupdate_file_ops vfio_lu_file_ops = {
 	"vfio-pci-v1", vfio_lu_preserve, vfio_lu_unpreserve, nullptr, nullptr,
 };
 
-void vfio_device_init(vfio_device *vdev, iommufd_device *idev, std::uint32_t ino) noexcept
+void vfio_device_init(vfio_device *vdev, iommufd_device *idev, std::uint32_t ino, bool is_virtfn) noexcept
 {
 	vdev->file = {&vfio_lu_file_ops, vdev, ino};
 	vdev->idev = idev;
+	vdev->is_virtfn = is_virtfn;
 }
 
 int iommufd_device_preserve(luo_session *s, iommufd_device *idev, std::uint32_t flags) noexcept

@@ -98,7 +98,7 @@ int machine::create(const lu::config &cfg, lu::variant v, machine_ptr *out) noex
 					 cfg.devices[d].max_pasids, &idev);
 		if (rc)
 			return rc;
-		vfio_device_init(&m->vdevs_[d], idev, static_cast<std::uint32_t>(2 + d));
+		vfio_device_init(&m->vdevs_[d], idev, static_cast<std::uint32_t>(2 + d), cfg.devices[d].vf);
 	}
 	*out = std::move(m);
 	return 0;

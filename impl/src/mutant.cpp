@@ -31,6 +31,7 @@ constexpr std::array<std::string_view, static_cast<std::size_t>(mutant::nr_mutan
 	"unpreserve-needs-record",
 	"device-on-rid-unchecked",
 	"unpreserve-ignores-device-flag",
+	"pci-unwind-guarded",
 	"restore-ignores-segment",
 	"parser-ignores-segment",
 };
@@ -41,7 +42,7 @@ constexpr std::array<std::string_view, static_cast<std::size_t>(mutant::nr_mutan
 constexpr std::array<std::string_view, static_cast<std::size_t>(mutant::nr_mutants)> components{
 	"?",       "iommufd", "iommufd", "iommufd", "iommufd", "iommufd", "image",   "image",
 	"iommufd", "LUO",     "restore", "iommufd", "image",   "restore", "iommufd", "xarray",
-	"iommufd", "iommufd", "iommufd", "iommufd", "iommufd", "restore", "image",
+	"iommufd", "iommufd", "iommufd", "iommufd", "iommufd", "iommufd", "restore", "image",
 };
 } // namespace
 

@@ -21,7 +21,7 @@ constexpr std::array frozen_causes{cause::attached_after_preserve, cause::moved_
 				   cause::detached_after_preserve};
 constexpr std::array contract_causes{cause::no_record, cause::pasid_not_recorded};
 constexpr std::array nested_causes{cause::nested_as_parent};
-constexpr std::array lifts_causes{cause::counter_below_zero};
+constexpr std::array lifts_causes{cause::counter_below_zero, cause::failed_preserve_unwound};
 constexpr std::array one_cause{cause::violation};
 
 // Cause @cs of a violation of @q's property by depth @k (to be conjoined
@@ -61,6 +61,16 @@ z3::expr cause_at(const query &q, property p, cause cs, unsigned k)
 			any.push_back(u.rules[i] == decision_val(c, lu::decision::unpreserve_undone_without_record));
 		return disjunction(c, any);
 	}
+	case cause::failed_preserve_unwound: {
+		std::vector<z3::expr> any;
+		for (unsigned i = 0; i + 1 < k; ++i) {
+			z3::expr lowered = c.bool_val(false);
+			for (unsigned g = 0; g < q.dm.devices; ++g)
+				lowered = lowered || u.states[i + 1].nr[g] != u.states[i].nr[g];
+			any.push_back(u.rules[i] == decision_val(c, lu::decision::device_pci_refused) && lowered);
+		}
+		return disjunction(c, any);
+	}
 	case cause::nested_as_parent:
 	case cause::violation:
 	case cause::unclassified: break;
@@ -94,8 +104,11 @@ preferences for_a_reader(const query &q, property p)
 		}
 		z3::expr singleton = c.bool_val(true), paging = c.bool_val(true), flags = c.bool_val(true);
 		z3::expr sealed = c.bool_val(true), in_range = c.bool_val(true);
-		for (unsigned d = 0; d < q.dm.devices; ++d)
+		z3::expr no_vf = c.bool_val(true);
+		for (unsigned d = 0; d < q.dm.devices; ++d) {
 			singleton = singleton && q.cfg.group[d] == m.dev_val(d);
+			no_vf = no_vf && !q.cfg.vf[d];
+		}
 		for (unsigned h = 0; h < q.dm.hwpts; ++h)
 			paging = paging && !q.cfg.nested[h];
 		for (const auto &x : q.cfg.sealed)
@@ -110,6 +123,7 @@ preferences for_a_reader(const query &q, property p)
 		out.push_back(devs);
 		out.push_back(hwpts);
 		out.push_back({singleton});
+		out.push_back({no_vf});
 		out.push_back({paging});
 		out.push_back({sealed});
 		out.push_back({in_range});

@@ -258,6 +258,10 @@ machine::step_result machine::transition(const sym_state &s, const sym_step &a) 
 	const z3::expr is_rid = p == c.bv_val(0, ARG_PASID_BITS);
 	const z3::expr rid_ref = att_at(s, g, R);
 	const z3::expr rid_mem = in_at(s, dev, R);
+	// iommufd_device_unpreserve()'s lookups: the RID attach and its domain
+	// (v1: marked; later: preserved), else it WARNs and changes nothing.
+	const z3::expr rid_pg = paging(rid_ref);
+	const z3::expr found = rid_ref != none() && (rule.preserve_tests_mark ? is_marked(s, rid_pg) : is_dompres(s, rid_pg));
 	const z3::expr nr_g = by_group(*this, s.nr, g);
 	const z3::expr frozen = v.freeze == lu::freeze::busy ? nr_g != zero_cnt : F;
 	const z3::expr hp = has_pasids(s, g);
@@ -426,7 +430,6 @@ machine::step_result machine::transition(const sym_state &s, const sym_step &a) 
 		io.add(rid_ref == none(), ENOENT, lu::decision::device_no_rid);
 		if (rule.device_on_rid)
 			io.add(!rid_mem, ENOENT, lu::decision::device_not_on_rid);
-		const z3::expr rid_pg = paging(rid_ref);
 		if (rule.preserve_tests_mark) {
 			io.add(!is_marked(s, rid_pg), EINVAL, lu::decision::device_rid_not_marked);
 			io.add(!s.ipres[0], ENOENT, lu::decision::device_no_iommufd_v1);
@@ -451,17 +454,27 @@ machine::step_result machine::transition(const sym_state &s, const sym_step &a) 
 			}
 			io.add(!ign && any_of(c, bad), EINVAL, lu::decision::device_pasid_domain);
 		}
-		const z3::expr ret = ck.ret(z3::ite(skip, ret_val(0), io.ret(ret_val(0))));
-		const z3::expr ok_skip = before_skip && skip;
-		const z3::expr ok_rec = before_skip && !skip && io.pass();
-		const z3::expr ok = ok_skip || ok_rec;
+		// Then pci_liveupdate_preserve() (a VF: -EINVAL), whose failure
+		// unwinds iommufd unguarded: the record just made, or, for a device
+		// the gate skipped, whatever iommufd_device_unpreserve() finds.
+		const z3::expr vf = rule.pci_unwind ? pick(cfg_.vf, dev) : F;
+		const z3::expr passed = before_skip && (skip || io.pass());
+		const z3::expr ret_pci = z3::ite(vf, ret_val(-EINVAL), ret_val(0));
+		const z3::expr ret = ck.ret(z3::ite(skip, ret_pci, io.ret(ret_pci)));
+		const z3::expr ok_rec = passed && !skip && !vf;
+		const z3::expr ok = passed && !vf;
+		// (post-v2: `if (!idev->liveupdate_preserved) goto out;`; v2 undoes
+		// whatever its lookups find)
+		const z3::expr unwind = passed && vf && found && (rule.unpreserve_any_device ? T : !skip || had) &&
+					(LU_MODEL_MUTANT(pci_unwind_guarded) ? !skip : T);
 		sym_state n = s;
 		for (unsigned d = 0; d < D; ++d) {
 			const z3::expr me = dev == dev_val(d);
 			n.dpres[d] = z3::ite(ok && me, T, s.dpres[d]);
 			n.dtoken[d] = z3::ite(ok && me, t, s.dtoken[d]);
 			n.dflags[d] = z3::ite(ok && me, f, s.dflags[d]);
-			n.drec[d] = z3::ite(ok_rec && me, T, s.drec[d]); // a skip leaves a record as it was
+			// a skip leaves a record as it was; an unwind removes it
+			n.drec[d] = z3::ite(ok_rec && me, T, z3::ite(unwind && me, F, s.drec[d]));
 			if (!LU_MODEL_MUTANT(record_drops_rid))
 				n.rec_rid[d] = z3::ite(ok_rec && me, full ? rid_ref : rid_pg, s.rec_rid[d]);
 			n.rec_on[d] = z3::ite(ok_rec && me, full ? !ign : F, s.rec_on[d]);
@@ -471,9 +484,12 @@ machine::step_result machine::transition(const sym_state &s, const sym_step &a) 
 				n.rec_in[d * K + l] = z3::ite(ok_rec && me, s.in[d * K + l], s.rec_in[d * K + l]);
 			}
 		}
+		// The unwind of a record just made leaves the counter as it was.
 		for (unsigned gi = 0; gi < D; ++gi)
-			n.nr[gi] = z3::ite(ok_rec && g == dev_val(gi), inc(s.nr[gi]), s.nr[gi]);
-		eff.push_back({ret, n, ck.rule(z3::ite(skip, decision_val(c, lu::decision::device_vfio_skips), io.rule(decision_val(c, lu::decision::device_ok))))});
+			n.nr[gi] = z3::ite(g == dev_val(gi), z3::ite(ok_rec, inc(s.nr[gi]), z3::ite(unwind && skip, dec(s.nr[gi]), s.nr[gi])), s.nr[gi]);
+		const z3::expr pci = decision_val(c, lu::decision::device_pci_refused);
+		eff.push_back({ret, n, ck.rule(z3::ite(skip, z3::ite(vf, pci, decision_val(c, lu::decision::device_vfio_skips)),
+						     io.rule(z3::ite(vf, pci, decision_val(c, lu::decision::device_ok)))))});
 	}
 
 	// unpreserve_device(dev): vfio's unpreserve behind its gate, then
@@ -486,9 +502,6 @@ machine::step_result machine::transition(const sym_state &s, const sym_step &a) 
 		const z3::expr ok = ck.pass();
 		const z3::expr had = by_group(*this, s.drec, dev);
 		const z3::expr calls = v.vfio_gate == lu::vfio_gate::rid_only ? rid_mem : T;
-		const z3::expr rid_pg = paging(rid_ref);
-		const z3::expr found = rid_ref != none() &&
-				       (rule.preserve_tests_mark ? is_marked(s, rid_pg) : is_dompres(s, rid_pg));
 		const z3::expr undo = ok && calls && found && (rule.unpreserve_any_device ? T : had);
 		sym_state n = s;
 		// Only the undo removes the record (and, post-v2, the device flag):
@@ -674,6 +687,7 @@ sym_config make_config(z3::context &c, const dims &d, const std::string &prefix)
 		const std::string n = prefix + "dev" + std::to_string(i) + "_";
 		k.group.push_back(c.bv_const((n + "group").c_str(), d.dev_bits()));
 		k.max_pasids.push_back(c.bv_const((n + "max_pasids").c_str(), MAXP_BITS));
+		k.vf.push_back(c.bool_const((n + "vf").c_str()));
 	}
 	for (unsigned h = 0; h < d.hwpts; ++h) {
 		const std::string n = prefix + "hwpt" + std::to_string(h) + "_";
@@ -683,6 +697,25 @@ sym_config make_config(z3::context &c, const dims &d, const std::string &prefix)
 		k.sealed.push_back(c.bool_const((n + "sealed").c_str()));
 	}
 	return k;
+}
+
+lu::config decode_config(const z3::model &mdl, const sym_config &sc, const dims &d)
+{
+	lu::config cfg;
+	for (unsigned i = 0; i < d.devices; ++i)
+		cfg.devices.push_back({static_cast<std::uint32_t>(num(mdl, sc.group[i])),
+				       static_cast<std::uint32_t>(num(mdl, sc.max_pasids[i])), num(mdl, sc.vf[i]) != 0});
+	for (unsigned h = 0; h < d.hwpts; ++h) {
+		lu::hwpt_config hc;
+		const bool nested = num(mdl, sc.nested[h]) != 0;
+		const std::uint64_t parent = num(mdl, sc.parent[h]);
+		hc.kind = nested ? lu::hwpt_kind::nested : lu::hwpt_kind::paging;
+		hc.parent = nested && parent > 0 ? static_cast<std::uint32_t>(parent - 1) : 0;
+		hc.pasid_compat = num(mdl, sc.compat[h]) != 0;
+		hc.sealed = num(mdl, sc.sealed[h]) != 0;
+		cfg.hwpts.push_back(hc);
+	}
+	return cfg;
 }
 
 sym_state make_state(z3::context &c, const dims &d, unsigned slots, const std::string &prefix)

@@ -74,6 +74,7 @@ dims proof_dims(unsigned devices, unsigned hwpts, unsigned depth);
 struct sym_config {
 	std::vector<z3::expr> group;      // per device, BV(dev_bits)
 	std::vector<z3::expr> max_pasids; // per device, BV21
+	std::vector<z3::expr> vf;         // per device, Bool (a PCI VF)
 	std::vector<z3::expr> nested;     // per hwpt, Bool
 	std::vector<z3::expr> parent;     // per hwpt, ref (0 for paging)
 	std::vector<z3::expr> compat;     // per hwpt, Bool (pasid_compat)
@@ -231,6 +232,8 @@ private:
 };
 
 sym_config make_config(z3::context &c, const dims &d, const std::string &prefix);
+/** The configuration @sc of @d's sizes takes in @mdl (paging parents 0). */
+lu::config decode_config(const z3::model &mdl, const sym_config &sc, const dims &d);
 sym_state make_state(z3::context &c, const dims &d, unsigned slots, const std::string &prefix);
 sym_step make_step(z3::context &c, const dims &d, const std::string &prefix);
 

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "encoding.h"
+#include "lu/core/rules.h"
 #include "query.h"
 
 namespace lu::model {
@@ -113,6 +114,8 @@ std::vector<feature> projection(const machine &m, const sym_state &s, const sym_
 		z3::expr g = m.group_of(a.dev);
 		add("flags", flags, fresh);
 		add("dev-rid", dev_rid, fresh && known);
+		if (lu::rules(m.var().version).pci_unwind)
+			add("vf", m.pick(m.cfg().vf, a.dev), fresh && known);
 		if (dm.devices > 1)
 			add("shared-group", m.cfg().group[0] == m.cfg().group[1], fresh && known);
 		add("pasids", m.has_pasids(s, g), fresh && known && gate);
@@ -149,25 +152,6 @@ std::vector<feature> edge_projection(const machine &m, const sym_state &s, const
 	z3::expr flags = z3::ite(a.flags == w(0), bv3(0),
 			 z3::ite(a.flags == w(lu::IOMMU_LU_FLAG_IGNORE_PASID), bv3(1), bv3(2)));
 	return {{"ret", ret}, {"token", z3::ite(live, token, bv3(7))}, {"flags", z3::ite(live, flags, bv3(7))}};
-}
-
-lu::config decode_config(const z3::model &mdl, const machine &m)
-{
-	lu::config cfg;
-	const auto &sc = m.cfg();
-	for (unsigned d = 0; d < m.size().devices; ++d)
-		cfg.devices.push_back({static_cast<std::uint32_t>(num(mdl, sc.group[d])),
-				       static_cast<std::uint32_t>(num(mdl, sc.max_pasids[d]))});
-	for (unsigned h = 0; h < m.size().hwpts; ++h) {
-		lu::hwpt_config hc;
-		hc.kind = num(mdl, sc.nested[h]) ? lu::hwpt_kind::nested : lu::hwpt_kind::paging;
-		std::uint64_t parent = num(mdl, sc.parent[h]);
-		hc.parent = hc.kind == lu::hwpt_kind::nested && parent > 0 ? static_cast<std::uint32_t>(parent - 1) : 0;
-		hc.pasid_compat = num(mdl, sc.compat[h]) != 0;
-		hc.sealed = num(mdl, sc.sealed[h]) != 0;
-		cfg.hwpts.push_back(hc);
-	}
-	return cfg;
 }
 
 lu::step decode_step(const z3::model &mdl, const sym_step &a)
@@ -285,7 +269,7 @@ enumerate_result enumerate(const lu::variant &v, lu::op o, const enumerate_optio
 			}
 			z3::model mdl = s.get_model();
 			guided_case gc;
-			gc.config = decode_config(mdl, m);
+			gc.config = decode_config(mdl, m.cfg(), m.size());
 			for (unsigned k = 0; k < opt.depth; ++k) {
 				gc.trace.push_back(decode_step(mdl, steps[k]));
 				gc.rets.push_back(static_cast<std::int8_t>(static_cast<std::uint8_t>(num(mdl, u.rets[k]))));

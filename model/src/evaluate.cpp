@@ -87,6 +87,7 @@ std::unique_ptr<tmpl> build(z3::context &c, const dims &dm, const lu::variant &v
 	auto add = [&](const std::vector<z3::expr> &xs) { inputs.insert(inputs.end(), xs.begin(), xs.end()); };
 	add(cfg.group);
 	add(cfg.max_pasids);
+	add(cfg.vf);
 	add(cfg.nested);
 	add(cfg.parent);
 	add(cfg.compat);
@@ -197,6 +198,8 @@ sim_result evaluator::run(const lu::config &cfg, const lu::variant &v, const std
 			in[at++] = gid[d];
 		for (unsigned d = 0; d < dm.devices; ++d)
 			in[at++] = d < nd ? cfg.devices[d].max_pasids : 0;
+		for (unsigned d = 0; d < dm.devices; ++d)
+			in[at++] = d < nd && cfg.devices[d].vf;
 		std::vector<lu::hwpt_config> hs;
 		for (unsigned h = 0; h < dm.hwpts; ++h)
 			hs.push_back(h < nh ? cfg.hwpts[h] : lu::hwpt_config{});

@@ -4,7 +4,7 @@
 // machine::transition() (encoding.cpp) with its per-object vectors turned
 // into functions over uninterpreted sorts and its loops over objects into
 // quantifiers; the checks, their order, errnos and the version's rules are
-// the same, and bridge_obligation() checks that the two agree.
+// the same, and bridge_obligations() check that the two agree.
 #include "param.h"
 
 #include "checks.h"
@@ -106,6 +106,7 @@ public:
 		  dev(o.dev), grp(o.grp), ref(o.ref), none(o.none),
 		  group(c.function((cfg_prefix + "group").c_str(), dev, grp)),
 		  maxp(c.function((cfg_prefix + "max_pasids").c_str(), dev, c.bv_sort(MAXP_BITS))),
+		  vf(c.function((cfg_prefix + "vf").c_str(), dev, c.bool_sort())),
 		  nested(c.function((cfg_prefix + "nested").c_str(), ref, c.bool_sort())),
 		  parent(c.function((cfg_prefix + "parent").c_str(), ref, ref)),
 		  compat(c.function((cfg_prefix + "pasid_compat").c_str(), ref, c.bool_sort())),
@@ -121,7 +122,7 @@ public:
 	unsigned K;
 	z3::sort dev, grp, ref;
 	z3::expr none; // "no hwpt"; every other element of Ref is an hwpt
-	z3::func_decl group, maxp, nested, parent, compat, sealed;
+	z3::func_decl group, maxp, vf, nested, parent, compat, sealed;
 
 	unsigned sf(slot_field k, unsigned j) const { return NSLOTF * j + k; }
 	unsigned of(other_field k) const { return NSLOTF * K + k; }
@@ -512,17 +513,24 @@ pmachine::result pmachine::transition(const state &s, const step &a, const std::
 								      !(is_marked(s, paging(qr)) && is_dompres(s, paging(qr)))));
 			io.add(!ign && bad, EINVAL, lu::decision::device_pasid_domain);
 		}
-		const z3::expr ok_skip = before_skip && skip;
-		const z3::expr ok_rec = before_skip && !skip && io.pass();
-		const z3::expr ok = ok_skip || ok_rec;
-		effect e{ck.ret(z3::ite(skip, c.bv_val(0, RET_BITS), io.ret(c.bv_val(0, RET_BITS)))), {}};
+		// Then pci_liveupdate_preserve() and its unguarded unwind (encoding.cpp).
+		const z3::expr is_vf = rule.pci_unwind ? vf(d0) : F;
+		const z3::expr passed = before_skip && (skip || io.pass());
+		const z3::expr ret_pci = z3::ite(is_vf, c.bv_val(-EINVAL, RET_BITS), c.bv_val(0, RET_BITS));
+		const z3::expr ok_rec = passed && !skip && !is_vf;
+		const z3::expr ok = passed && !is_vf;
+		const z3::expr unwind = passed && is_vf && found(s, d0) && (rule.unpreserve_any_device ? T : !skip || had);
+		effect e{ck.ret(z3::ite(skip, ret_pci, io.ret(ret_pci))), {}};
 		auto at_me = [&](other_field fld, z3::expr cond, z3::expr val) {
 			e.writes.push_back({of(fld), [=, this, &s](const args &x) { return z3::ite(cond && x[0] == d0, val, get(s, fld, x[0])); }});
 		};
 		at_me(DPRES, ok, T);
 		at_me(DTOKEN, ok, t);
 		at_me(DFLAGS, ok, f);
-		at_me(DREC, ok_rec, T); // a skip leaves a record as it was
+		// a skip leaves a record as it was; an unwind removes it
+		e.writes.push_back({of(DREC), [=, this, &s](const args &x) {
+					    return z3::ite(ok_rec && x[0] == d0, T, z3::ite(unwind && x[0] == d0, F, get(s, DREC, x[0])));
+				    }});
 		at_me(REC_RID, ok_rec, full ? rid_ref : rid_pg);
 		at_me(REC_ON, ok_rec, full ? !ign : F);
 		for (unsigned l = 0; l < K; ++l) {
@@ -534,7 +542,11 @@ pmachine::result pmachine::transition(const state &s, const step &a, const std::
 						    return z3::ite(ok_rec && x[0] == d0, in(s, l, x[0]), s[sf(RIN, l)](x[0]));
 					    }});
 		}
-		e.writes.push_back({of(NR), [=, this, &s](const args &x) { return z3::ite(ok_rec && x[0] == g, inc(get(s, NR, x[0])), get(s, NR, x[0])); }});
+		// The unwind of a record just made leaves the counter as it was.
+		e.writes.push_back({of(NR), [=, this, &s](const args &x) {
+					    const z3::expr n = get(s, NR, x[0]);
+					    return z3::ite(x[0] == g, z3::ite(ok_rec, inc(n), z3::ite(unwind && skip, dec(n), n)), n);
+				    }});
 		eff.push_back(std::move(e));
 	}
 
@@ -788,7 +800,10 @@ std::vector<obligation> any_size_obligations(z3::context &c, const lu::variant &
 	const bool loss = p == property::no_silent_pasid_loss || p == property::loss_only_when_acknowledged;
 	if (loss && (v.freeze != lu::freeze::busy || v.vfio_gate != lu::vfio_gate::always || v.policy == lu::policy::silent_drop))
 		return {};
-	const bool stateless = p == property::failure_changes_nothing || p == property::unknown_flags_rejected;
+	// A failure changes nothing from any state, unless its unwind reads the
+	// device's record (vfio's PCI error path): then from the invariant's.
+	const bool stateless = p == property::unknown_flags_rejected ||
+			       (p == property::failure_changes_nothing && !lu::rules(v.version).pci_unwind);
 	const unsigned n = p == property::unpreserve_restores ? 2 : 1;
 	setting st = make_setting(c, v, n, fault);
 	const pmachine &m = st.m;
@@ -926,7 +941,7 @@ std::vector<obligation> any_size_obligations(z3::context &c, const lu::variant &
 	return out;
 }
 
-obligation bridge_obligation(z3::context &c, const lu::variant &v)
+std::vector<obligation> bridge_obligations(z3::context &c, const lu::variant &v)
 {
 	// The bounded machine at 2 devices and 3 hwpts, the any-size widths.
 	const dims dm{2, 3, TOKEN_BITS, lu::PASID_BITS + 1};
@@ -959,6 +974,7 @@ obligation bridge_obligation(z3::context &c, const lu::variant &v)
 	for (unsigned i = 0; i < 2; ++i) {
 		facts.push_back(m.group(devs[i]) == grp_of(cfg.group[i]));
 		facts.push_back(m.maxp(devs[i]) == cfg.max_pasids[i]);
+		facts.push_back(m.vf(devs[i]) == cfg.vf[i]);
 	}
 	for (unsigned h = 0; h < 3; ++h) {
 		const z3::expr r = refs[h + 1];
@@ -1003,8 +1019,16 @@ obligation bridge_obligation(z3::context &c, const lu::variant &v)
 	z3::expr untouched = m.get(u.states[1], MARKED, m.none) == m.get(u.states[0], MARKED, m.none);
 	for (unsigned i = 0; i < 2; ++i)
 		untouched = untouched && m.cnt(u.states[1], devs[i], m.none) == m.cnt(u.states[0], devs[i], m.none);
-	return {"the any-size relation is the bounded one at 2 devices and 3 hwpts",
-		{facts, !(u.rets[0] == bu.rets[0] && same(u.states[1], bu.states[1]) && untouched)}};
+	const z3::expr differ = !(u.rets[0] == bu.rets[0] && same(u.states[1], bu.states[1]) && untouched);
+	std::vector<obligation> out;
+	for (lu::op o : lu::all_ops) {
+		std::vector<z3::expr> f = facts;
+		f.push_back(b.op == c.bv_val(static_cast<unsigned>(o), OP_BITS));
+		std::string name = "the any-size relation is the bounded one at 2 devices and 3 hwpts: ";
+		name += lu::name(o);
+		out.push_back({std::move(name), {std::move(f), differ}});
+	}
+	return out;
 }
 
 } // namespace lu::model::internal

@@ -7,7 +7,7 @@
  * (Dev, Grp, Ref: as many of each as a system has) and its state as
  * functions over them; the transition is the same list of checks in the
  * same order, read from the same rules table (lu/core/rules.h), and
- * bridge_obligation() checks that at 2 devices and 3 hwpts it is
+ * bridge_obligations() check that at 2 devices and 3 hwpts it is
  * machine::transition(), field by field. Invariants are universally
  * quantified over the sorts (Ivy and mypyvy's style); Z3 checks each
  * obligation with its quantifier instantiation (MBQI).
@@ -58,8 +58,10 @@ std::vector<obligation> any_size_obligations(z3::context &c, const lu::variant &
  * of the slots and with any step, the parametric transition returns what
  * machine::transition() returns and leaves the same state, field by field
  * (unsat proves it). So the any-size proofs are about the relation the
- * bounded checks use, not about a second reading of the code.
+ * bounded checks use, not about a second reading of the code. One
+ * obligation per operation: each is a small query, where the whole one
+ * depends on the solver's luck (up to minutes for some seeds).
  */
-obligation bridge_obligation(z3::context &c, const lu::variant &v);
+std::vector<obligation> bridge_obligations(z3::context &c, const lu::variant &v);
 
 } // namespace lu::model::internal

@@ -31,24 +31,6 @@ int ret_of(const z3::model &mdl, const z3::expr &e)
 	return static_cast<std::int8_t>(static_cast<std::uint8_t>(num(mdl, e)));
 }
 
-lu::config decode_config(const z3::model &mdl, const query &q)
-{
-	lu::config cfg;
-	for (unsigned d = 0; d < q.dm.devices; ++d)
-		cfg.devices.push_back({static_cast<std::uint32_t>(num(mdl, q.cfg.group[d])),
-				       static_cast<std::uint32_t>(num(mdl, q.cfg.max_pasids[d]))});
-	for (unsigned h = 0; h < q.dm.hwpts; ++h) {
-		lu::hwpt_config hc;
-		const bool nested = num(mdl, q.cfg.nested[h]) != 0;
-		hc.kind = nested ? lu::hwpt_kind::nested : lu::hwpt_kind::paging;
-		hc.parent = nested ? static_cast<std::uint32_t>(num(mdl, q.cfg.parent[h]) - 1) : 0;
-		hc.pasid_compat = num(mdl, q.cfg.compat[h]) != 0;
-		hc.sealed = num(mdl, q.cfg.sealed[h]) != 0;
-		cfg.hwpts.push_back(hc);
-	}
-	return cfg;
-}
-
 // The attachments of a state at the indices the trace names (its slots).
 std::vector<lu::attachment> table(const z3::model &mdl, const machine &m, const sym_state &s, bool restored_view)
 {
@@ -72,7 +54,7 @@ std::vector<lu::attachment> table(const z3::model &mdl, const machine &m, const 
 witness decode(const z3::model &mdl, const query &q, unsigned k, property p)
 {
 	witness w;
-	w.config = decode_config(mdl, q);
+	w.config = decode_config(mdl, q.cfg, q.dm);
 	const unrolling &u = q.runs[0];
 	for (unsigned i = 0; i < k; ++i) {
 		const sym_step &a = q.steps[i];
@@ -228,10 +210,10 @@ check run_obligation(z3::context &c, const obligation &o, const prove_options &o
 check bridge_check(z3::context &c, const lu::variant &v, const obligation &o, const prove_options &opt)
 {
 	static std::mutex mu;
-	static std::map<std::tuple<int, int, int, int, int, std::uint64_t, unsigned>, z3::check_result> known;
+	static std::map<std::tuple<int, int, int, int, int, std::uint64_t, unsigned, std::string>, z3::check_result> known;
 	const auto key = std::make_tuple(static_cast<int>(v.policy), static_cast<int>(v.freeze), static_cast<int>(v.vfio_gate),
 					 static_cast<int>(v.version), static_cast<int>(lu::model::mutant_selected()), opt.rlimit,
-					 opt.random_seed);
+					 opt.random_seed, o.name);
 	{
 		const std::lock_guard<std::mutex> lock(mu);
 		if (const auto it = known.find(key); it != known.end())
@@ -377,12 +359,16 @@ result prove(const lu::variant &v, property p, const prove_options &opt, std::ve
 		std::string any_size;
 		if (opt.induction && has_any_size_proof(p)) {
 			std::vector<obligation> obs = any_size_obligations(c, v, p);
-			if (!obs.empty())
-				obs.insert(obs.begin(), bridge_obligation(c, v));
+			std::size_t nb = 0; // the bridge's obligations come first
+			if (!obs.empty()) {
+				std::vector<obligation> bridge = bridge_obligations(c, v);
+				nb = bridge.size();
+				obs.insert(obs.begin(), bridge.begin(), bridge.end());
+			}
 			std::vector<check> steps;
 			r.any_size = !obs.empty();
 			for (const auto &o : obs) {
-				const bool bridge = &o == &obs.front();
+				const bool bridge = static_cast<std::size_t>(&o - obs.data()) < nb;
 				steps.push_back(bridge && !certificate ? bridge_check(c, v, o, opt)
 								       : run_obligation(c, o, opt, ANY_SIZE_ROLE));
 				if (!gave_expected(steps.back(), o)) {

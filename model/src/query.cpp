@@ -90,7 +90,7 @@ z3::expr query::premise() const
 std::vector<z3::expr> query::inputs() const
 {
 	std::vector<z3::expr> in{wd, wp};
-	for (const auto *f : {&cfg.group, &cfg.max_pasids, &cfg.nested, &cfg.parent, &cfg.compat, &cfg.sealed})
+	for (const auto *f : {&cfg.group, &cfg.max_pasids, &cfg.vf, &cfg.nested, &cfg.parent, &cfg.compat, &cfg.sealed})
 		in.insert(in.end(), f->begin(), f->end());
 	for (const auto &a : steps)
 		in.insert(in.end(), {a.op, a.dev, a.pasid, a.hwpt, a.token, a.flags});

@@ -75,6 +75,7 @@ sim_result simulator::run(const lu::config &cfg, const lu::variant &v, const std
 		for (unsigned d = 0; d < dm.devices; ++d) {
 			t.s.add(t.cfg.group[d] == m.dev_val(gid[d]));
 			t.s.add(t.cfg.max_pasids[d] == c.bv_val(d < nd ? cfg.devices[d].max_pasids : 0, MAXP_BITS));
+			t.s.add(t.cfg.vf[d] == c.bool_val(d < nd && cfg.devices[d].vf));
 		}
 		for (unsigned h = 0; h < dm.hwpts; ++h) {
 			const lu::hwpt_config hc = h < nh ? cfg.hwpts[h] : lu::hwpt_config{};

@@ -166,6 +166,17 @@ std::string battery()
 		(void)m1->run(attach(1, 0, 0));
 		(void)m1->run(preserve_iommufd(9));
 		CHECK_OR("rule-on-rid", m1->run(preserve_device(0, 2)) == -ENOENT);
+		// v2 (pci_unwind): PCI refuses a VF that vfio's gate skipped, and the
+		// unguarded unwind lowers its group-mate's counter: the freeze lifts.
+		lu::config vf = seed_config();
+		vf.devices = {{0, 16}, {0, 16, true}};
+		CHECK_OR("rule-pci-unwind", machine::create(vf, preset("v2"), &m1) == 0);
+		(void)m1->run(mark(0, 1));
+		(void)m1->run(attach(0, 0, 0));
+		(void)m1->run(preserve_iommufd(9));
+		CHECK_OR("rule-pci-unwind", m1->run(preserve_device(0, 2)) == 0);
+		CHECK_OR("rule-pci-unwind", m1->run(preserve_device(1, 3)) == -EINVAL);
+		CHECK_OR("rule-pci-unwind", m1->run(attach(0, 3, 1)) == 0);
 	}
 	// parser: PASID 2^20 and a bad checksum.
 	auto img = m->image();

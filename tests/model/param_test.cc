@@ -37,7 +37,12 @@ std::string first_failure(z3::context &c, const std::vector<obligation> &obs)
 const std::set<std::pair<std::string, property>> counterexamples{
 	{"v1", property::preserved_is_frozen},    {"v2", property::preserved_is_frozen},
 	{"post-v2", property::preserved_is_frozen}, {"v2", property::freeze_lifts},
+	{"v2", property::failure_changes_nothing}, // vfio's PCI unwind, unguarded
 };
+
+// The cells proved for any size: 6 loss cells, 7 x 3 stateless or session
+// cells but v2's failure, 4 frozen, 6 lifts.
+constexpr unsigned PROVED_ANY_SIZE = 6 + 7 * 3 - 1 + 4 + 6;
 
 bool loss(property p)
 {
@@ -48,7 +53,7 @@ TEST(AnySize, BridgeHoldsForEveryPreset)
 {
 	for (const auto &pr : lu::presets) {
 		z3::context c;
-		EXPECT_EQ(first_failure(c, {bridge_obligation(c, pr.variant)}), "") << pr.name;
+		EXPECT_EQ(first_failure(c, bridge_obligations(c, pr.variant)), "") << pr.name;
 	}
 }
 
@@ -62,7 +67,7 @@ TEST(AnySize, BridgeFailsForEveryModelMutant)
 		bool caught = false;
 		for (const auto &pr : lu::presets) {
 			z3::context c;
-			if (first_failure(c, {bridge_obligation(c, pr.variant)}) != "") {
+			if (first_failure(c, bridge_obligations(c, pr.variant)) != "") {
 				caught = true;
 				break;
 			}
@@ -94,8 +99,7 @@ TEST(AnySize, ProvedExactlyWhereTheTableHasAProof)
 				++proved;
 			}
 		}
-	// 6 loss cells, 7 x 3 stateless or session cells, 4 frozen, 6 lifts.
-	EXPECT_EQ(proved, 6u + 7u * 3u + 4u + 6u);
+	EXPECT_EQ(proved, PROVED_ANY_SIZE);
 }
 
 // Each proof, under a bug of the relation that breaks its property.
@@ -125,7 +129,7 @@ TEST(AnySize, EveryProofFailsWithABugInTheRelation)
 					<< pr.name << " " << info(p).name << " still proved with a bug";
 				++broken;
 			}
-	EXPECT_EQ(broken, 6u + 7u * 3u + 4u + 6u); // every proof of the test above
+	EXPECT_EQ(broken, PROVED_ANY_SIZE); // every proof of the test above
 
 	// The PASID policy's own check, and the record: the loss proofs see them.
 	const std::vector<std::pair<param_fault, std::string>> own{{param_fault::pasid_check_dropped, "reject"},

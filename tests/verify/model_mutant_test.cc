@@ -36,6 +36,14 @@ lu::config with_nested()
 	return c;
 }
 
+// A group-mate of device 0 that PCI refuses (a VF).
+lu::config with_vf_mate()
+{
+	lu::config c = seed_config();
+	c.devices.push_back({0, lu::PASID_LIMIT, true});
+	return c;
+}
+
 // RID on hwpt 0 (marked), the iommufd preserved: the start of most witnesses.
 std::vector<lu::step> rid_and_iommufd()
 {
@@ -71,6 +79,8 @@ const std::vector<witness> &witnesses()
 		 7},
 		{mutant::unpreserve_iommufd_keeps_domains, "v2", seed_config(),
 		 cat(rid_and_iommufd(), {unpreserve_iommufd(), preserve_device(0, 11)}), 4},
+		{mutant::pci_unwind_guarded, "v2", with_vf_mate(),
+		 cat(rid_and_iommufd(), {preserve_device(0, 11), preserve_device(1, 12), attach(0, 5, 1)}), 5},
 	};
 	return w;
 }

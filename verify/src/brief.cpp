@@ -154,7 +154,7 @@ std::string used_config(const lu::model::witness &w)
 				mate = fmt::format(", group of dev {}", e);
 				break;
 			}
-		parts.push_back(fmt::format("dev {} (max_pasids {}{})", d, dc.max_pasids, mate));
+		parts.push_back(fmt::format("dev {} (max_pasids {}{}{})", d, dc.max_pasids, dc.vf ? ", a VF" : "", mate));
 	}
 	for (auto h : hwpts) {
 		if (h >= w.config.hwpts.size())

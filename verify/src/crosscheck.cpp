@@ -241,7 +241,7 @@ nlohmann::json to_json(const fixed_case &c)
 	j["variant"] = variant_label(c.variant);
 	nlohmann::json devs = nlohmann::json::array(), hwpts = nlohmann::json::array();
 	for (const auto &d : c.config.devices)
-		devs.push_back({d.group, d.max_pasids});
+		devs.push_back({d.group, d.max_pasids, d.vf});
 	for (const auto &h : c.config.hwpts)
 		hwpts.push_back({h.kind == hwpt_kind::nested, h.parent, h.pasid_compat, h.sealed});
 	j["devices"] = devs;
@@ -517,7 +517,8 @@ lu::step mk(op o, std::uint32_t dev = 0, std::uint32_t pasid = 0, std::uint32_t 
 }
 
 // Two small configurations: separate groups with a nested hwpt, and a shared
-// group with an unsealed hwpt. Indices line up so one alphabet serves both.
+// group with an unsealed hwpt and a VF (PCI refuses it: vfio's error path).
+// Indices line up so one alphabet serves both.
 std::vector<lu::config> conformance_configs()
 {
 	lu::config a;
@@ -525,7 +526,7 @@ std::vector<lu::config> conformance_configs()
 	a.hwpts = {{hwpt_kind::paging, 0, true, true}, {hwpt_kind::paging, 0, false, true},
 		   {hwpt_kind::nested, 0, true, true}};
 	lu::config b;
-	b.devices = {{0, 16}, {0, 16}};
+	b.devices = {{0, 16}, {0, 16, true}};
 	b.hwpts = {{hwpt_kind::paging, 0, true, true}, {hwpt_kind::paging, 0, true, false},
 		   {hwpt_kind::nested, 0, false, true}};
 	return {a, b};
@@ -588,7 +589,12 @@ std::vector<std::vector<lu::step>> prefixes()
 	// counter anyway (below zero: the group stays frozen), post-v2 does not
 	std::vector<lu::step> p8{mk(op::mark_preserve, 0, 0, 0, 1), mk(op::preserve_iommufd, 0, 0, 0, 10),
 				 mk(op::preserve_device, 0, 0, 0, 11), mk(op::attach, 0, 0, 0), mk(op::unpreserve_device, 0)};
-	return {{}, p1, p2, p3, p4, p5, p6, p7, p8};
+	// config 1: dev 0 preserved, then its group-mate, a VF that vfio's gate
+	// skips, refused by PCI: v2's unguarded unwind lowers dev 0's counter
+	// (the freeze lifts), post-v2's device flag makes it a no-op
+	std::vector<lu::step> p9 = p3;
+	p9.push_back(mk(op::preserve_device, 1, 0, 0, 12));
+	return {{}, p1, p2, p3, p4, p5, p6, p7, p8, p9};
 }
 
 // What every trace ends with: kexec, then dma on every interesting pair.
@@ -718,7 +724,10 @@ void for_each_conformance_trace(
 {
 	auto alpha = alphabet();
 	auto cfgs = conformance_configs();
-	const std::size_t exhaustive_len = 5 + o.exhaustive_depth + tail().size();
+	std::size_t longest = 0;
+	for (const auto &pre : prefixes())
+		longest = std::max(longest, pre.size());
+	const std::size_t exhaustive_len = longest + o.exhaustive_depth + tail().size();
 	for (std::size_t ci = 0; ci < cfgs.size(); ci++) {
 		if (o.progress)
 			o.progress(fmt::format("{}: exhaustive depth {} on config {}", phase, o.exhaustive_depth, ci));
@@ -1022,6 +1031,8 @@ std::pair<lu::config, std::vector<lu::step>> multi_device_trace(random_gen &g, b
 		cfg.devices.push_back({one_group ? 0 : d, maxp[1 + g.below(std::size(maxp) - 1)]});
 	if (g.chance(10))
 		cfg.devices[g.below(2)].max_pasids = 0; // a member without PASID support
+	if (g.chance(10))
+		cfg.devices[g.below(2)].vf = true; // PCI refuses it (preserve_device step 12)
 	// h0, h1 paging (pasid_compat, sealed); h2 nested on one of them, or a third paging
 	cfg.hwpts = {{hwpt_kind::paging, 0, true, true}, {hwpt_kind::paging, 0, true, true}};
 	hwpt_config h2{hwpt_kind::paging, 0, true, true};

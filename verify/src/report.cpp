@@ -590,8 +590,8 @@ std::string mail_report(const std::vector<lu::model::result> &rs, const run_info
 			const auto &w = *r.witness;
 			std::string cfg = "   config:";
 			for (std::size_t d = 0; d < w.config.devices.size(); ++d)
-				cfg += fmt::format(" dev {} (group {}, max_pasids {});", d, w.config.devices[d].group,
-						   w.config.devices[d].max_pasids);
+				cfg += fmt::format(" dev {} (group {}, max_pasids {}{});", d, w.config.devices[d].group,
+						   w.config.devices[d].max_pasids, w.config.devices[d].vf ? ", a VF" : "");
 			for (std::size_t h = 0; h < w.config.hwpts.size(); ++h) {
 				const auto &hc = w.config.hwpts[h];
 				cfg += fmt::format(" hwpt {} ({}{}{});", h,
@@ -734,7 +734,7 @@ nlohmann::json witness_json(const lu::model::witness &w)
 		lost.push_back({{"dev", l.dev}, {"pasid", l.pasid}});
 	nlohmann::json devs = nlohmann::json::array(), hwpts = nlohmann::json::array();
 	for (const auto &d : w.config.devices)
-		devs.push_back({{"group", d.group}, {"max_pasids", d.max_pasids}});
+		devs.push_back({{"group", d.group}, {"max_pasids", d.max_pasids}, {"vf", d.vf}});
 	for (const auto &h : w.config.hwpts)
 		hwpts.push_back({{"kind", h.kind == lu::hwpt_kind::nested ? "nested" : "paging"},
 				 {"parent", h.parent},

@@ -229,17 +229,21 @@ void parser::config_line(int ln, const std::vector<word> &w)
 		for (std::size_t i = 2; i < w.size(); i++) {
 			auto eq = w[i].text.find('=');
 			std::string_view key = w[i].text.substr(0, eq);
-			if (eq == std::string_view::npos)
-				fail(ln, w[i].col, fmt::format("expected key=value, not '{}'", w[i].text));
 			if (!seen.insert(key).second)
 				fail(ln, w[i].col, fmt::format("'{}' given twice", key));
+			if (key == "vf" && eq == std::string_view::npos) {
+				d.vf = true;
+				continue;
+			}
+			if (eq == std::string_view::npos)
+				fail(ln, w[i].col, fmt::format("expected key=value or vf, not '{}'", w[i].text));
 			word val{w[i].text.substr(eq + 1), w[i].col + static_cast<int>(eq) + 1};
 			if (key == "group")
 				d.group = static_cast<std::uint32_t>(number(ln, val, "group", UINT32_MAX));
 			else if (key == "max_pasids")
 				d.max_pasids = static_cast<std::uint32_t>(number(ln, val, "max_pasids", PASID_LIMIT));
 			else
-				fail(ln, w[i].col, fmt::format("unknown device key '{}' (group, max_pasids)", key));
+				fail(ln, w[i].col, fmt::format("unknown device key '{}' (group, max_pasids, vf)", key));
 		}
 		s_.config.devices.push_back(d);
 	} else if (w[0].text == "hwpt") {
@@ -783,8 +787,8 @@ std::string format_scenario(const scenario &s)
 		out += l.empty() ? "\n" : fmt::format("  {}\n", l);
 	out += "config:\n";
 	for (std::size_t i = 0; i < s.config.devices.size(); i++)
-		out += fmt::format("  device {} group={} max_pasids={}\n", i, s.config.devices[i].group,
-				   s.config.devices[i].max_pasids);
+		out += fmt::format("  device {} group={} max_pasids={}{}\n", i, s.config.devices[i].group,
+				   s.config.devices[i].max_pasids, s.config.devices[i].vf ? " vf" : "");
 	for (std::size_t i = 0; i < s.config.hwpts.size(); i++) {
 		const auto &h = s.config.hwpts[i];
 		out += fmt::format("  hwpt {} {}", i, h.kind == hwpt_kind::paging ? "paging" : "nested");

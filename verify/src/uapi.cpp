@@ -907,7 +907,8 @@ void emit_fixture(emitter &e, const lu::model::result &r, const plan &p)
 		}
 		const auto &dc = c.devices[d];
 		e.line(0, "");
-		e.line(1, fmt::format("/* dev {}: iommu group {}, max_pasids {} */", d, dc.group, dc.max_pasids));
+		e.line(1, fmt::format("/* dev {}: iommu group {}, max_pasids {}{} */", d, dc.group, dc.max_pasids,
+				      dc.vf ? ", a PCI VF" : ""));
 		e.line(1, fmt::format("path = getenv(\"LU_VFIO_CDEV{}\");", d));
 		e.line(1, "if (!path)");
 		e.line(2, fmt::format("SKIP(return, \"set LU_VFIO_CDEV{0} to dev {0}'s vfio cdev\");", d));

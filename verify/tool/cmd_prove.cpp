@@ -32,7 +32,8 @@ std::string config_text(const lu::config &c)
 {
 	std::string out;
 	for (std::size_t d = 0; d < c.devices.size(); ++d)
-		out += fmt::format("  dev {}: group {}, max_pasids {}\n", d, c.devices[d].group, c.devices[d].max_pasids);
+		out += fmt::format("  dev {}: group {}, max_pasids {}{}\n", d, c.devices[d].group, c.devices[d].max_pasids,
+				   c.devices[d].vf ? ", a VF" : "");
 	for (std::size_t h = 0; h < c.hwpts.size(); ++h) {
 		const auto &hc = c.hwpts[h];
 		out += fmt::format("  hwpt {}: {}{}{}{}\n", h,

@@ -64,6 +64,7 @@ enum class decision : std::uint8_t {
 	device_no_iommufd,
 	device_pasid_domain,
 	device_ok,
+	device_pci_refused,
 	unpreserve_not_preserved,
 	unpreserve_undone,
 	unpreserve_not_undone,
@@ -85,7 +86,7 @@ struct decision_info {
 };
 
 /** @brief Every decision, indexed by lu::decision. */
-inline constexpr std::array<decision_info, 50> decisions{{
+inline constexpr std::array<decision_info, 51> decisions{{
 	{decision::after_kexec, "after-kexec", "the old kernel's objects are gone", "(choice)"},
 	{decision::mark_nested, "mark_preserve.1", "hwpt is nested", "iommufd_get_object(HWPT_PAGING)"},
 	{decision::mark_token_in_use, "mark_preserve.2", "token of a marked hwpt", "iommufd_hwpt_lu_set_preserve"},
@@ -133,6 +134,8 @@ inline constexpr std::array<decision_info, 50> decisions{{
 	{decision::device_no_iommufd, "preserve_device.8b", "iommufd not preserved", "iommufd_device_preserve [v2+]"},
 	{decision::device_pasid_domain, "preserve_device.10", "a PASID's domain not preserved", "(full)"},
 	{decision::device_ok, "preserve_device.11", "preserved with a record", "iommufd_device_preserve"},
+	{decision::device_pci_refused, "preserve_device.12", "PCI refuses a VF; iommufd unwound unguarded",
+	 "pci_liveupdate_preserve, vfio_pci_liveupdate_preserve [v2+]"},
 	{decision::unpreserve_not_preserved, "unpreserve_device.1", "device not preserved", "luo"},
 	{decision::unpreserve_undone, "unpreserve_device.2", "unpreserved, iommufd undid it",
 	 "iommufd_device_unpreserve"},

@@ -64,19 +64,27 @@ struct code_rules {
 	 * attached afterwards takes the counter below zero.
 	 */
 	bool unpreserve_any_device;
+	/**
+	 * vfio-pci's preserve calls pci_liveupdate_preserve() after the iommufd
+	 * preserve; when PCI refuses the device (a VF: -EINVAL) it calls
+	 * iommufd_device_unpreserve() unguarded (`err_iommufd_unpreserve`), also
+	 * for a device whose iommufd preserve its gate skipped. v1 13/14 calls
+	 * no PCI preserve.
+	 */
+	bool pci_unwind;
 };
 
 /** @brief The rules of each version, indexed by lu::version. */
 inline constexpr std::array<code_rules, 3> rules_table{{
 	// v1
 	{.mark_skips_target = true, .preserve_tests_mark = true, .device_flag = false, .device_on_rid = false,
-	 .unpreserve_any_device = false},
+	 .unpreserve_any_device = false, .pci_unwind = false},
 	// v2: xa-mark (no skip), liveupdate_preserved set by the file preserve, counter without per-device state
 	{.mark_skips_target = false, .preserve_tests_mark = false, .device_flag = false, .device_on_rid = false,
-	 .unpreserve_any_device = true},
+	 .unpreserve_any_device = true, .pci_unwind = true},
 	// post-v2: per-device flag, the device itself on the RID
 	{.mark_skips_target = false, .preserve_tests_mark = false, .device_flag = true, .device_on_rid = true,
-	 .unpreserve_any_device = false},
+	 .unpreserve_any_device = false, .pci_unwind = true},
 }};
 
 /**
@@ -108,7 +116,7 @@ struct rule_source {
 };
 
 /** @brief The sources of the rules above, a line per (rule, reading). */
-inline constexpr std::array<rule_source, 10> rule_sources{{
+inline constexpr std::array<rule_source, 11> rule_sources{{
 	{"mark.dup-skips-target", "v1", "iommufd/liveupdate.c iommufd_hwpt_lu_set_preserve samikhawaja@6f017580"},
 	{"mark.dup-any", "v2 post-v2", "iommufd/liveupdate.c mark (xa_for_each_marked) anolis@01b951ef, @e0c90453"},
 	{"preserve.tests-mark", "v1", "iommufd/device.c iommufd_device_preserve v1 12/14 (lu_preserve)"},
@@ -116,6 +124,9 @@ inline constexpr std::array<rule_source, 10> rule_sources{{
 	{"preserve.device-flag", "post-v2", "iommufd/device.c iommufd_device_preserve/unpreserve pran005@20d150d0"},
 	{"preserve.device-on-rid", "post-v2", "iommufd/device.c iommufd_device_preserve pran005@20d150d0"},
 	{"unpreserve.any-device", "v2", "iommufd/device.c iommufd_device_unpreserve samikhawaja@027f82dc"},
+	{"vfio.pci-unwind", "v2 post-v2",
+	 "vfio/pci/vfio_pci_liveupdate.c vfio_pci_liveupdate_preserve (err_iommufd_unpreserve) samikhawaja@03855e7d; "
+	 "pci/liveupdate.c pci_liveupdate_preserve (is_virtfn) linux-mm@257e1028"},
 	{"vfio.gate", "v1 v2", "vfio/pci/vfio_pci_liveupdate.c preserve/unpreserve samikhawaja@03855e7d"},
 	{"freeze.attach", "v2 post-v2", "iommufd/device.c iommufd_hw_pagetable_attach pran005@20d150d0; vfio/device_cdev.c pran005@14d17527"},
 	{"attach.max-pasids", "all", "iommu/iommu.c iommu_attach_device_pasid linux-mm@7978156e (b3f6fcd8, v6.15)"},

@@ -39,6 +39,7 @@ struct hwpt_config {
 struct device_config {
 	std::uint32_t group = 0;      /**< iommu group; devices sharing it share pasid_attach */
 	std::uint32_t max_pasids = 0; /**< dev->iommu->max_pasids, 0 = no PASID support */
+	bool vf = false;              /**< pdev->is_virtfn: pci_liveupdate_preserve() refuses it */
 	friend bool operator==(const device_config &, const device_config &) = default;
 };
 

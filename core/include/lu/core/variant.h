@@ -104,7 +104,7 @@ inline constexpr std::array<preset, 7> presets{{
 	{"v1", {policy::silent_drop, freeze::allowed, vfio_gate::rid_only, version::v1}, "the series as first posted (2026-02-03)"},
 	{"v2", {policy::reject, freeze::busy, vfio_gate::rid_only, version::v2}, "the series after review (2026-04-27)"},
 	{"post-v2", {policy::reject, freeze::busy, vfio_gate::rid_only, version::post_v2}, "the newest code read (v3-v5 era trees)",
-	 "vfio_gate rid-only: vfio-pci's guard after v2 is unseen (SERIES 13.4); v2's is assumed"},
+	 "vfio_gate rid-only and the PCI error path: vfio-pci's preserve after v2 is unseen (SERIES 13.4); v2's is assumed"},
 	{"doc-only", {policy::silent_drop, freeze::busy, vfio_gate::always}, "option 1 on post-v2"},
 	{"reject", {policy::reject, freeze::busy, vfio_gate::always}, "option 2 on post-v2, vfio calls iommufd always"},
 	{"ack-flag", {policy::ack_flag, freeze::busy, vfio_gate::always}, "option 3 on post-v2"},

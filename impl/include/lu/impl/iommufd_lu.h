@@ -55,6 +55,7 @@ struct iommufd_lu {
 struct vfio_device {
 	lu_file file;          /**< the cdev file userspace preserves */
 	iommufd_device *idev;  /**< its iommufd binding */
+	bool is_virtfn;        /**< pdev->is_virtfn: pci_liveupdate_preserve() refuses it */
 };
 
 /**
@@ -82,13 +83,15 @@ extern const liveupdate_file_ops iommufd_lu_file_ops;
  *
  * .preserve(), in order: flag bits outside known_preserve_flags(policy)
  * -EINVAL; vfio_gate = rid-only and the device's RID not attached: preserved
- * with no record (0); else iommufd_device_preserve()'s result; -ENOMEM for
+ * with no record (0); else iommufd_device_preserve()'s result; then, where
+ * the version calls it (lu::code_rules::pci_unwind), pci_liveupdate_preserve():
+ * -EINVAL for a VF, after iommufd_device_unpreserve() unguarded; -ENOMEM for
  * the vfio ser (which unpreserves iommufd again).
  */
 extern const liveupdate_file_ops vfio_lu_file_ops;
 
-/** @brief Set up a cdev for @p idev. @context Does not allocate. */
-void vfio_device_init(vfio_device *vdev, iommufd_device *idev, std::uint32_t ino) noexcept;
+/** @brief Set up a cdev for @p idev, a VF if @p is_virtfn. @context Does not allocate. */
+void vfio_device_init(vfio_device *vdev, iommufd_device *idev, std::uint32_t ino, bool is_virtfn) noexcept;
 
 /**
  * @brief iommufd_device_preserve(): record what the new kernel gets for @p idev.

@@ -41,6 +41,7 @@ enum class mutant : std::uint8_t {
 	unpreserve_needs_record,     /**< v2 (unpreserve_any_device): unpreserve undoes only a device with a record */
 	device_on_rid_unchecked,     /**< post-v2 (device_on_rid): preserve accepts a device that is not itself on the RID attach */
 	unpreserve_ignores_device_flag, /**< post-v2 (device_flag): unpreserve undoes a device that was not preserved through iommufd */
+	pci_unwind_guarded,          /**< v2 (pci_unwind): vfio's PCI error path unwinds iommufd only if its gate called it */
 	/* A PCI function is its segment and BDF together: */
 	restore_ignores_segment,     /**< restore keys devices by BDF alone (the same BDF on two segments fails) */
 	parser_ignores_segment,      /**< the parser's duplicate check compares BDFs alone */

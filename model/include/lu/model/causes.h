@@ -41,6 +41,7 @@ enum class cause : std::uint8_t {
 	detached_after_preserve, /**< a detach after the preserve was not refused */
 	nested_as_parent,        /**< the record names a nested hwpt's stage-2 parent */
 	counter_below_zero,      /**< unpreserve lowered nr_preserved for a device it never counted */
+	failed_preserve_unwound, /**< a refused preserve's unguarded unwind lowered nr_preserved */
 	violation,               /**< the one cause of a property without a finer catalog */
 	unclassified,            /**< a violation with none of the property's causes: a gap */
 };
@@ -55,7 +56,7 @@ struct cause_info {
 };
 
 /** @brief Every cause, indexed by lu::model::cause. */
-inline constexpr std::array<cause_info, 9> causes{{
+inline constexpr std::array<cause_info, 10> causes{{
 	{cause::no_record, "no-record", "vfio preserved it without iommufd: no record",
 	 lu::decision::device_vfio_skips},
 	{cause::pasid_not_recorded, "pasid-not-recorded", "preserve = 0, an attached PASID not recorded",
@@ -70,6 +71,8 @@ inline constexpr std::array<cause_info, 9> causes{{
 	 lu::decision::device_ok},
 	{cause::counter_below_zero, "counter-below-zero", "nr_preserved lowered for an uncounted device",
 	 lu::decision::unpreserve_undone_without_record},
+	{cause::failed_preserve_unwound, "failed-preserve-unwound", "failed preserve lowered nr_preserved",
+	 lu::decision::device_pci_refused},
 	{cause::violation, "violation", "the property's violation", std::nullopt},
 	{cause::unclassified, "unclassified", "none of the causes above (a gap in the catalog)", std::nullopt},
 }};

@@ -42,6 +42,7 @@ enum class mutant : std::uint8_t {
 	record_drops_rid,            /**< preserve_device does not copy the RID hwpt into the record */
 	record_drops_pasid_hwpts,    /**< preserve_device does not copy the PASIDs' hwpts into the record */
 	unpreserve_iommufd_keeps_domains, /**< unpreserve_iommufd leaves domain_preserved set */
+	pci_unwind_guarded,          /**< vfio's PCI error path unwinds iommufd only if its gate called it */
 	nr_mutants,                  /**< number of entries, not a mutant */
 };
 
@@ -58,6 +59,7 @@ inline constexpr std::array<std::string_view, static_cast<std::size_t>(mutant::n
 	"model-record-drops-rid",
 	"model-record-drops-pasid-hwpts",
 	"model-unpreserve-iommufd-keeps-domains",
+	"model-pci-unwind-guarded",
 };
 
 /**
