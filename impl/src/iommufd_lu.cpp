@@ -125,8 +125,11 @@ int vfio_lu_preserve(liveupdate_file_op_args *args) noexcept
 	}
 	auto *ser = lu_new<vfio_pci_core_device_ser>();
 	if (!ser) {
-		// The error path unwinds iommufd unguarded (vfio_pci_liveupdate.c@03855e7d).
-		if (call)
+		// v1 13/14 unwinds iommufd here (DOMAIN 1.5). From v2 on
+		// kho_alloc_preserve()'s failure does `goto err_unpreserve`, past
+		// err_iommufd_unpreserve (03855e7d): the iommufd preservation (the
+		// record, nr_liveupdate_preserved) stays, with no file to undo it.
+		if (call && !lu::rules(v.version).pci_unwind)
 			iommufd_device_unpreserve(idev);
 		return -ENOMEM;
 	}

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "lu/core/rules.h"
 #include "lu/impl/alloc.h"
 #include "lu/impl/image.h"
 #include "lu/impl/luo.h"
@@ -154,6 +155,28 @@ check_report run_luo_checks(const crosscheck_options &o)
 	return r;
 }
 
+namespace {
+
+// The one failure the code itself does not unwind: vfio's ser allocation
+// from v2 on (`goto err_unpreserve` past err_iommufd_unpreserve,
+// vfio_pci_liveupdate.c samikhawaja@03855e7d) leaves the iommufd
+// preservation behind: one group counts one device more, all else as before.
+bool ser_leak(const lu::variant &v, const lu::step &s, int rc, const impl::machine_state &before,
+	      const impl::machine_state &after)
+{
+	if (!lu::rules(v.version).pci_unwind || s.op != lu::op::preserve_device || rc != -ENOMEM ||
+	    after.nr_preserved.size() != before.nr_preserved.size())
+		return false;
+	unsigned raised = 0;
+	for (std::size_t g = 0; g < after.nr_preserved.size(); g++)
+		raised += after.nr_preserved[g].second == before.nr_preserved[g].second + 1;
+	impl::machine_state rest = after;
+	rest.nr_preserved = before.nr_preserved;
+	return raised == 1 && rest == before;
+}
+
+} // namespace
+
 check_report run_fail_nth(const crosscheck_options &o)
 {
 	check_report r;
@@ -177,7 +200,10 @@ check_report run_fail_nth(const crosscheck_options &o)
 						break;
 					r.cases++;
 					r.coverage[std::string(name(smp.trace[i].op))]++;
-					if (rc != 0 && !(m->snapshot() == before)) {
+					const auto after = m->snapshot();
+					if (ser_leak(v, smp.trace[i], rc, before, after))
+						r.coverage["preserve_device (v2+: ser leaks iommufd)"]++;
+					else if (rc != 0 && !(after == before)) {
 						note(r, o, fmt::format("{} step {} {}: allocation {} failed with {}, but the state changed",
 								       variant_label(v), i + 1, format_step(smp.trace[i]), n,
 								       errno_name(rc)));

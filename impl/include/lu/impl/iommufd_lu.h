@@ -86,7 +86,8 @@ extern const liveupdate_file_ops iommufd_lu_file_ops;
  * with no record (0); else iommufd_device_preserve()'s result; then, where
  * the version calls it (lu::code_rules::pci_unwind), pci_liveupdate_preserve():
  * -EINVAL for a VF, after iommufd_device_unpreserve() unguarded; -ENOMEM for
- * the vfio ser (which unpreserves iommufd again).
+ * the vfio ser, which unpreserves iommufd again in v1 and leaves it
+ * preserved from v2 on (`goto err_unpreserve`).
  */
 extern const liveupdate_file_ops vfio_lu_file_ops;
 
