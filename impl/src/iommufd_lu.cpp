@@ -136,6 +136,7 @@ int vfio_lu_preserve(liveupdate_file_op_args *args) noexcept
 	ser->devid = idev->devid;
 	ser->flags = args->flags;
 	args->private_data = ser;
+	args->serialized_data = ser->devid; // virt_to_phys(ser): its BDF finds the device again
 	return 0;
 }
 

@@ -63,6 +63,7 @@ int luo_preserve_file(luo_session *s, std::uint64_t token, lu_file *file, std::u
 		if (rc)
 			goto err_free;
 		lf->private_data = args.private_data;
+		lf->serialized_data = args.serialized_data;
 	}
 	lf->file = file;
 	lf->token = token;
@@ -159,6 +160,21 @@ int liveupdate_get_token_outgoing(const luo_session *s, const lu_file *file, std
 		return -ENOENT;
 	*token = lf->token;
 	return 0;
+}
+
+void luo_session_serialize(const luo_session *s, luo_incoming *in) noexcept
+{
+	in->count = 0;
+	for (const luo_file *lf = s->head; lf && in->count < LUO_FILE_MAX; lf = lf->next)
+		in->files[in->count++] = {lf->file->ops->compatible, lf->token, lf->serialized_data, false};
+}
+
+luo_file_ser *luo_incoming_find(luo_incoming *in, std::uint64_t token) noexcept
+{
+	for (std::uint32_t i = 0; i < in->count; i++)
+		if (in->files[i].token == token)
+			return &in->files[i];
+	return nullptr;
 }
 
 } // namespace lu::impl

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <new>
 
 #include "lu/impl/alloc.h"
@@ -106,7 +107,7 @@ int machine::create(const lu::config &cfg, lu::variant v, machine_ptr *out) noex
 
 int machine::run(const lu::step &s) noexcept
 {
-	if (kexeced_ && s.op != lu::op::dma)
+	if (s.op != lu::op::dma && kexeced_ != lu::new_kernel_op(s.op))
 		return -ENODEV;
 	const bool dev_ok = s.dev < nr_devices_;
 	const bool hwpt_ok = s.hwpt < nr_hwpts_;
@@ -152,8 +153,75 @@ int machine::run(const lu::step &s) noexcept
 			return iommufd_device_attached(vdevs_[s.dev].idev, s.pasid) ? 0 : -EFAULT;
 		}
 		return lu_new_kernel_dma(&nk_, 0, s.dev, s.pasid); // the machine's devices: segment 0
+	case lu::op::retrieve:
+		return do_retrieve(s.token);
+	case lu::op::open_device:
+		if (!dev_ok)
+			return -EBADF;
+		// vfio_device_fops_cdev_open(): an incoming device is busy until
+		// its preserved file is retrieved and finished.
+		return incoming_cdev(s.dev) ? -EBUSY : 0;
+	case lu::op::bind_device:
+		if (!dev_ok)
+			return -EBADF;
+		return do_bind(s.dev);
+	case lu::op::finish:
+		return do_finish();
 	}
 	return -EINVAL;
+}
+
+// LIVEUPDATE_SESSION_RETRIEVE_FD: luo_retrieve_file() finds the token, then
+// the handler's .retrieve(): iommufd's is Phase 1's stub (v1 11/14), vfio's
+// finds the device by the BDF its data names.
+int machine::do_retrieve(std::uint64_t token) noexcept
+{
+	luo_file_ser *f = luo_incoming_find(&incoming_, token);
+	if (!f)
+		return -ENOENT;
+	if (std::strcmp(f->compatible, vfio_lu_file_ops.compatible) != 0)
+		return -EOPNOTSUPP;
+	if (f->data >= nr_devices_) // vfio_find_device()
+		return -ENODEV;
+	f->retrieved = true;
+	return 0;
+}
+
+luo_file_ser *machine::incoming_cdev(std::uint32_t dev) noexcept
+{
+	for (std::uint32_t i = 0; i < incoming_.count; i++)
+		if (std::strcmp(incoming_.files[i].compatible, vfio_lu_file_ops.compatible) == 0 &&
+		    incoming_.files[i].data == dev)
+			return &incoming_.files[i];
+	return nullptr;
+}
+
+// VFIO_DEVICE_BIND_IOMMUFD to a new iommufd: a preserved cdev has an fd
+// only once retrieved; iommu_device_claim_dma_owner() then fails for any
+// device of a group whose domain the iommu core restored (its owner is the
+// old kernel's token: v1 08/14 __iommu_group_maybe_restore_domain()).
+int machine::do_bind(std::uint32_t dev) noexcept
+{
+	if (const luo_file_ser *f = incoming_cdev(dev); f && !f->retrieved)
+		return -EBADF;
+	const std::uint32_t group = vdevs_[dev].idev->igroup->group_id;
+	for (std::uint32_t i = 0; i < nk_.nr_devices; i++)
+		if (nk_.devices[i].group_id == group && !(nk_.devices[i].flags & LU_IMG_DEV_NO_IOMMUFD))
+			return -EPERM;
+	return 0;
+}
+
+// LIVEUPDATE_SESSION_FINISH: every file's .can_finish() first, nothing
+// finished if one says no (-EBUSY): iommufd's is false in Phase 1, vfio's
+// until its file was retrieved.
+int machine::do_finish() noexcept
+{
+	for (std::uint32_t i = 0; i < incoming_.count; i++) {
+		const luo_file_ser &f = incoming_.files[i];
+		if (std::strcmp(f.compatible, vfio_lu_file_ops.compatible) != 0 || !f.retrieved)
+			return -EBUSY;
+	}
+	return 0;
 }
 
 int machine::do_unpreserve_iommufd() noexcept
@@ -187,6 +255,7 @@ int machine::do_kexec() noexcept
 		if (rc)
 			goto err_free;
 	}
+	luo_session_serialize(&session_, &incoming_);
 	img_ = img;
 	kexeced_ = true;
 	return 0;

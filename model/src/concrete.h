@@ -22,17 +22,8 @@
 
 namespace lu::model::internal {
 
-inline bool uses_dev(lu::op o)
-{
-	using lu::op;
-	return o == op::attach || o == op::replace || o == op::detach || o == op::preserve_device ||
-	       o == op::unpreserve_device || o == op::dma;
-}
-
-inline bool uses_hwpt(lu::op o)
-{
-	return o == lu::op::mark_preserve || o == lu::op::attach || o == lu::op::replace;
-}
+inline bool uses_dev(lu::op o) { return lu::operands_of(o).dev; }
+inline bool uses_hwpt(lu::op o) { return lu::operands_of(o).hwpt; }
 
 /* Bad input for a concrete run, or "" when the config and trace are well-formed. */
 inline std::string check_concrete(const lu::config &cfg, const std::vector<lu::step> &trace)

@@ -553,7 +553,57 @@ machine::step_result machine::transition(const sym_state &s, const sym_step &a) 
 			       z3::ite(kex, decision_val(c, lu::decision::dma_after), decision_val(c, lu::decision::dma_before))});
 	}
 
-	// Dispatch on the operation; an out-of-range op code behaves as dma.
+	// The new kernel as the selftests observe it (docs/semantics.md, "After
+	// kexec"): the old kernel's session, records and groups, frozen at kexec.
+	const z3::expr nk = !kex; // before kexec there is no incoming session
+	// retrieve(token)
+	{
+		checks ck{c, {}};
+		ck.add(nk, ENODEV, lu::decision::before_kexec);
+		ck.add(s.ipres[0] && s.itoken[0] == t, EOPNOTSUPP, lu::decision::retrieve_iommufd);
+		std::vector<z3::expr> cdev;
+		for (unsigned d = 0; d < D; ++d)
+			cdev.push_back(s.dpres[d] && s.dtoken[d] == t);
+		ck.add(!any_of(c, cdev), ENOENT, lu::decision::retrieve_unknown);
+		const z3::expr ok = ck.pass();
+		sym_state n = s;
+		for (unsigned d = 0; d < D; ++d)
+			n.retr[d] = s.retr[d] || (ok && cdev[d]);
+		eff.push_back({ck.ret(ret_val(0)), n, ck.rule(decision_val(c, lu::decision::retrieve_ok))});
+	}
+	// open_device(dev)
+	{
+		checks ck{c, {}};
+		ck.add(nk, ENODEV, lu::decision::before_kexec);
+		ck.add(by_group(*this, s.dpres, dev), EBUSY, lu::decision::open_preserved);
+		eff.push_back({ck.ret(ret_val(0)), s, ck.rule(decision_val(c, lu::decision::open_ok))});
+	}
+	// bind_device(dev): the restored group's owner is the old domain's
+	// token, so no device of the group can claim DMA ownership for a new
+	// iommufd.
+	{
+		checks ck{c, {}};
+		ck.add(nk, ENODEV, lu::decision::before_kexec);
+		ck.add(by_group(*this, s.dpres, dev) && !by_group(*this, s.retr, dev), EBADF, lu::decision::bind_not_retrieved);
+		std::vector<z3::expr> owned;
+		for (unsigned d = 0; d < D; ++d)
+			owned.push_back(cfg_.group[d] == g && s.dpres[d] && s.drec[d]);
+		ck.add(any_of(c, owned), EPERM, lu::decision::bind_owned);
+		eff.push_back({ck.ret(ret_val(0)), s, ck.rule(decision_val(c, lu::decision::bind_ok))});
+	}
+	// finish()
+	{
+		checks ck{c, {}};
+		ck.add(nk, ENODEV, lu::decision::before_kexec);
+		ck.add(s.ipres[0], EBUSY, lu::decision::finish_iommufd);
+		std::vector<z3::expr> waiting;
+		for (unsigned d = 0; d < D; ++d)
+			waiting.push_back(s.dpres[d] && !s.retr[d]);
+		ck.add(any_of(c, waiting), EBUSY, lu::decision::finish_not_retrieved);
+		eff.push_back({ck.ret(ret_val(0)), s, ck.rule(decision_val(c, lu::decision::finish_ok))});
+	}
+
+	// Dispatch on the operation; an out-of-range op code behaves as the last.
 	step_result out = eff.back();
 	for (std::size_t i = eff.size() - 1; i-- > 0;) {
 		const z3::expr is_op = a.op == c.bv_val(static_cast<unsigned>(i), OP_BITS);
@@ -633,18 +683,18 @@ z3::expr machine::wellformed_step(const sym_step &a) const
 z3::expr machine::canonical_step(const sym_step &a) const
 {
 	z3::context &c = *c_;
-	auto is = [&](std::initializer_list<lu::op> ops) {
-		z3::expr r = c.bool_val(false);
-		for (lu::op o : ops)
-			r = r || a.op == op_val(o);
-		return r;
-	};
-	using lu::op;
-	const z3::expr uses_dev = is({op::attach, op::replace, op::detach, op::preserve_device, op::unpreserve_device, op::dma});
-	const z3::expr uses_pasid = is({op::attach, op::replace, op::detach, op::dma});
-	const z3::expr uses_hwpt = is({op::mark_preserve, op::attach, op::replace});
-	const z3::expr uses_token = is({op::mark_preserve, op::preserve_iommufd, op::preserve_device});
-	const z3::expr uses_flags = is({op::preserve_device});
+	// The operations reading each argument (lu::operands_of(), one table).
+	z3::expr uses_dev = c.bool_val(false), uses_pasid = uses_dev, uses_hwpt = uses_dev, uses_token = uses_dev,
+		 uses_flags = uses_dev;
+	for (lu::op o : lu::all_ops) {
+		const lu::operands x = lu::operands_of(o);
+		const z3::expr is = a.op == op_val(o);
+		uses_dev = x.dev ? uses_dev || is : uses_dev;
+		uses_pasid = x.pasid ? uses_pasid || is : uses_pasid;
+		uses_hwpt = x.hwpt ? uses_hwpt || is : uses_hwpt;
+		uses_token = x.token ? uses_token || is : uses_token;
+		uses_flags = x.flags ? uses_flags || is : uses_flags;
+	}
 	// Flag bits other than IGNORE_PASID all act alike, so bit 1 stands for them.
 	const z3::expr small = z3::ule(a.flags, c.bv_val(3, FLAG_BITS));
 	return small && z3::implies(!uses_dev, a.dev == dev_val(0)) &&
@@ -667,7 +717,7 @@ z3::expr machine::initial(const sym_state &s) const
 		r = r && s.nr[g] == c.bv_val(0, dims_.cnt_bits);
 	for (unsigned d = 0; d < dims_.devices; ++d)
 		r = r && !s.dpres[d] && s.dtoken[d] == c.bv_val(0, dims_.token_bits) && s.dflags[d] == c.bv_val(0, FLAG_BITS) &&
-		    !s.drec[d] && s.rec_rid[d] == none() && !s.rec_on[d];
+		    !s.drec[d] && s.rec_rid[d] == none() && !s.rec_on[d] && !s.retr[d];
 	for (const auto &x : s.att)
 		r = r && x == none();
 	for (const auto &x : s.in)
@@ -743,6 +793,7 @@ sym_state make_state(z3::context &c, const dims &d, unsigned slots, const std::s
 		s.drec.push_back(c.bool_const(name("drec_d", i).c_str()));
 		s.rec_rid.push_back(c.constant(name("rec_rid_d", i).c_str(), ref));
 		s.rec_on.push_back(c.bool_const(name("rec_on_d", i).c_str()));
+		s.retr.push_back(c.bool_const(name("retr_d", i).c_str()));
 	}
 	for (unsigned h = 0; h < d.hwpts; ++h) {
 		s.marked.push_back(c.bool_const(name("marked_h", h).c_str()));

@@ -101,6 +101,7 @@ struct sym_state {
 	std::vector<z3::expr> rec_att;  // [d * slots + j]: attach[g][idx[j]] at preserve time
 	std::vector<z3::expr> rec_in;   // [d * slots + j]: d in devs[g][idx[j]] at preserve time
 	std::vector<z3::expr> kexeced;  // [0]
+	std::vector<z3::expr> retr;     // per device: the new kernel retrieved its cdev
 };
 
 /** Calls f(a_field, b_field) for the record fields of two states. */
@@ -138,6 +139,7 @@ template <class A, class B, class F> void zip_fields(A &a, B &b, F &&f)
 	each(a.drec, b.drec);
 	zip_records(a, b, f);
 	each(a.kexeced, b.kexeced);
+	each(a.retr, b.retr);
 }
 
 /** The arguments of one step, symbolic. Unused ones are free (or 0, canonical). */

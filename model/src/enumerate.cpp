@@ -17,27 +17,10 @@ namespace {
 
 using namespace internal;
 
-bool uses_pasid(lu::op o)
-{
-	return o == lu::op::attach || o == lu::op::replace || o == lu::op::detach || o == lu::op::dma;
-}
-
-bool uses_dev(lu::op o)
-{
-	using lu::op;
-	return o == op::attach || o == op::replace || o == op::detach || o == op::preserve_device ||
-	       o == op::unpreserve_device || o == op::dma;
-}
-
-bool uses_hwpt(lu::op o)
-{
-	return o == lu::op::mark_preserve || o == lu::op::attach || o == lu::op::replace;
-}
-
-bool uses_token(lu::op o)
-{
-	return o == lu::op::mark_preserve || o == lu::op::preserve_iommufd || o == lu::op::preserve_device;
-}
+bool uses_pasid(lu::op o) { return lu::operands_of(o).pasid; }
+bool uses_dev(lu::op o) { return lu::operands_of(o).dev; }
+bool uses_hwpt(lu::op o) { return lu::operands_of(o).hwpt; }
+bool uses_token(lu::op o) { return lu::operands_of(o).token; }
 
 struct feature {
 	std::string name;
@@ -194,8 +177,12 @@ state_snapshot decode_state(const z3::model &mdl, const machine &m, const sym_st
 	std::set<std::uint32_t> groups;
 	for (const auto &d : cfg.devices)
 		groups.insert(d.group);
-	for (auto g : groups)
-		st.nr_preserved.emplace_back(g, static_cast<int>(num(mdl, s.nr[g])));
+	// The kernel's counter is an int: the bit-vector's value, two's complement.
+	for (auto g : groups) {
+		const unsigned w = s.nr[g].get_sort().bv_size();
+		const auto v = static_cast<std::int64_t>(num(mdl, s.nr[g]));
+		st.nr_preserved.emplace_back(g, static_cast<int>(v >= (std::int64_t{1} << (w - 1)) ? v - (std::int64_t{1} << w) : v));
+	}
 	st.iommufd_preserved = num(mdl, s.ipres[0]) != 0;
 	st.iommufd_token = st.iommufd_preserved ? num(mdl, s.itoken[0]) : 0;
 	for (unsigned d = 0; d < D; ++d) {

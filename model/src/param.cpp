@@ -73,6 +73,7 @@ enum other_field : unsigned {
 	DREC,    // Dev -> Bool
 	REC_RID, // Dev -> Ref
 	REC_ON,  // Dev -> Bool
+	RETR,    // Dev -> Bool: the new kernel retrieved its cdev
 	NOTHERF
 };
 
@@ -163,7 +164,7 @@ public:
 		static const char *const slot_names[] = {"att", "in", "rec_att", "rec_in"};
 		static const char *const other_names[] = {"cnt",     "marked", "mtoken", "dompres", "nr",
 							  "ipres",   "itoken", "kexeced", "dpres",  "dtoken",
-							  "dflags",  "drec",   "rec_rid", "rec_on"};
+							  "dflags",  "drec",   "rec_rid", "rec_on",  "retr"};
 		state s;
 		for (unsigned i = 0; i < nfields(); ++i) {
 			const std::string n = i < NSLOTF * K ? name(std::string(slot_names[i % NSLOTF]) + "_j", i / NSLOTF)
@@ -594,7 +595,47 @@ pmachine::result pmachine::transition(const state &s, const step &a, const std::
 			       {}});
 	}
 
-	// Dispatch on the operation (an out-of-range op code behaves as dma);
+	// The new kernel (encoding.cpp says what each reads).
+	const z3::expr nk = !kex;
+	const z3::expr enodev = c.bv_val(static_cast<std::uint8_t>(-ENODEV), RET_BITS);
+	// retrieve(token)
+	{
+		checks ck{c, {}};
+		ck.add(nk, ENODEV, lu::decision::before_kexec);
+		ck.add(get(s, IPRES) && get(s, ITOKEN) == t, EOPNOTSUPP, lu::decision::retrieve_iommufd);
+		ck.add(!guard("cdev_token", z3::exists(qd, get(s, DPRES, qd) && get(s, DTOKEN, qd) == t)), ENOENT,
+		       lu::decision::retrieve_unknown);
+		const z3::expr ok = ck.pass();
+		effect e{ck.ret(c.bv_val(0, RET_BITS)), {}};
+		e.writes.push_back({of(RETR), [=, this, &s](const args &x) {
+					    return get(s, RETR, x[0]) || (ok && get(s, DPRES, x[0]) && get(s, DTOKEN, x[0]) == t);
+				    }});
+		eff.push_back(std::move(e));
+	}
+	// open_device(dev)
+	eff.push_back({z3::ite(nk, enodev, z3::ite(get(s, DPRES, d0), c.bv_val(static_cast<std::uint8_t>(-EBUSY), RET_BITS),
+						     c.bv_val(0, RET_BITS))),
+		       {}});
+	// bind_device(dev)
+	{
+		checks ck{c, {}};
+		ck.add(nk, ENODEV, lu::decision::before_kexec);
+		ck.add(get(s, DPRES, d0) && !get(s, RETR, d0), EBADF, lu::decision::bind_not_retrieved);
+		ck.add(guard("group_owned", z3::exists(qd, group(qd) == g && get(s, DPRES, qd) && get(s, DREC, qd))), EPERM,
+		       lu::decision::bind_owned);
+		eff.push_back({ck.ret(c.bv_val(0, RET_BITS)), {}});
+	}
+	// finish()
+	{
+		checks ck{c, {}};
+		ck.add(nk, ENODEV, lu::decision::before_kexec);
+		ck.add(get(s, IPRES), EBUSY, lu::decision::finish_iommufd);
+		ck.add(guard("not_retrieved", z3::exists(qd, get(s, DPRES, qd) && !get(s, RETR, qd))), EBUSY,
+		       lu::decision::finish_not_retrieved);
+		eff.push_back({ck.ret(c.bv_val(0, RET_BITS)), {}});
+	}
+
+	// Dispatch on the operation (an out-of-range op code behaves as the last);
 	// the next state is fresh functions defined field by field.
 	result out{eff.back().ret, make_state(prefix + "s_")};
 	for (std::size_t i = eff.size() - 1; i-- > 0;)
@@ -1002,7 +1043,7 @@ std::vector<obligation> bridge_obligations(z3::context &c, const lu::variant &v)
 			r = r && m.get(ps, NR, grps[i]) == bs.nr[i] && m.get(ps, DPRES, d) == bs.dpres[i] &&
 			    m.get(ps, DTOKEN, d) == bs.dtoken[i] && m.get(ps, DFLAGS, d) == bs.dflags[i] &&
 			    m.get(ps, DREC, d) == bs.drec[i] && m.get(ps, REC_RID, d) == ref_of(bs.rec_rid[i]) &&
-			    m.get(ps, REC_ON, d) == bs.rec_on[i];
+			    m.get(ps, REC_ON, d) == bs.rec_on[i] && m.get(ps, RETR, d) == bs.retr[i];
 		}
 		return r && m.get(ps, IPRES) == bs.ipres[0] && m.get(ps, ITOKEN) == bs.itoken[0] &&
 		       m.get(ps, KEXECED) == bs.kexeced[0];

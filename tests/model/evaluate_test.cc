@@ -86,7 +86,7 @@ TEST(ModelEvaluate, RejectsBadInput)
 	c.devices[0].max_pasids = lu::PASID_LIMIT + 1;
 	EXPECT_FALSE(lu::model::evaluate(c, full, {kexec()}).out);
 	step bad = kexec();
-	bad.op = static_cast<op>(12);
+	bad.op = static_cast<op>(lu::all_ops.size());
 	EXPECT_FALSE(lu::model::evaluate(cfg(), full, {bad}).out);
 	EXPECT_TRUE(lu::model::evaluate(lu::config{}, full, {kexec()}).out);
 }

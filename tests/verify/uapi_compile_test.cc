@@ -174,6 +174,23 @@ TEST(UapiFile, SyntheticWitnessesCompile)
 	EXPECT_EQ(ck.find("LIVEUPDATE_SESSION_RETRIEVE_FD"), std::string::npos) << ck;
 	EXPECT_NE(ck.find("/* dev 0 was not preserved"), std::string::npos) << ck;
 	expect_compiles(ck, "kexec_nothing_kept.c");
+	// The new kernel as the iommufd selftest asks it (SERIES.md 11.A steps
+	// 15-18): open, retrieve the cdev and the iommufd, bind to a new
+	// iommufd, finish; and one of them before kexec (not issued).
+	auto n = seed("v2");
+	const auto before = seed("v2").witness->trace;
+	auto &nt = n.witness->trace;
+	nt = {st(lu::op::finish, 0, 0, 0, 0, 0, -ENODEV)};
+	nt.insert(nt.end(), before.begin(), before.end());
+	for (const auto &x : {st(lu::op::open_device, 0, 0, 0, 0, 0, -EBUSY), st(lu::op::retrieve, 0, 0, 0, 3, 0, 0),
+			      st(lu::op::retrieve, 0, 0, 0, 2, 0, -EOPNOTSUPP), st(lu::op::bind_device, 0, 0, 0, 0, 0, -EPERM),
+			      st(lu::op::finish, 0, 0, 0, 0, 0, -EBUSY)})
+		nt.push_back(x);
+	const auto cn = lu::verify::uapi_selftest_file(n);
+	for (const char *call : {"LIVEUPDATE_SESSION_RETRIEVE_FD", "LIVEUPDATE_SESSION_FINISH", "EXPECT_ERRNO(EPERM,",
+				 "EXPECT_ERRNO(EBUSY, open(", "self->cdev_fd[0] = cmd_9.fd;"})
+		EXPECT_NE(cn.find(call), std::string::npos) << call << "\n" << cn;
+	expect_compiles(cn, "new_kernel.c");
 }
 
 // Every counterexample and witness of a small run: all presets, all

@@ -127,18 +127,11 @@ std::string used_config(const lu::model::witness &w)
 	if (w.focus)
 		devs.insert(w.focus->dev);
 	for (const auto &s : w.trace) {
-		switch (s.step.op) {
-		case lu::op::attach:
-		case lu::op::replace: hwpts.insert(s.step.hwpt); [[fallthrough]];
-		case lu::op::detach:
-		case lu::op::preserve_device:
-		case lu::op::unpreserve_device:
-		case lu::op::dma: devs.insert(s.step.dev); break;
-		case lu::op::mark_preserve: hwpts.insert(s.step.hwpt); break;
-		case lu::op::preserve_iommufd:
-		case lu::op::unpreserve_iommufd:
-		case lu::op::kexec: break;
-		}
+		const lu::operands a = lu::operands_of(s.step.op);
+		if (a.dev)
+			devs.insert(s.step.dev);
+		if (a.hwpt)
+			hwpts.insert(s.step.hwpt);
 	}
 	for (auto h : std::set<std::uint32_t>(hwpts))
 		if (h < w.config.hwpts.size() && w.config.hwpts[h].kind == lu::hwpt_kind::nested)

@@ -76,35 +76,6 @@ void note_disagreement(check_report &r, const crosscheck_options &o, std::string
 	}
 }
 
-bool uses_hwpt(lu::op o)
-{
-	return o == lu::op::mark_preserve || o == lu::op::attach || o == lu::op::replace;
-}
-
-bool uses_dev(lu::op o)
-{
-	using lu::op;
-	return o == op::attach || o == op::replace || o == op::detach || o == op::preserve_device ||
-	       o == op::unpreserve_device || o == op::dma;
-}
-
-// Unused arguments to 0, so traces print and compare cleanly.
-lu::step clean(lu::step s)
-{
-	using lu::op;
-	if (!uses_hwpt(s.op))
-		s.hwpt = 0;
-	if (!uses_dev(s.op))
-		s.dev = 0;
-	if (s.op != op::attach && s.op != op::replace && s.op != op::detach && s.op != op::dma)
-		s.pasid = 0;
-	if (s.op != op::mark_preserve && s.op != op::preserve_iommufd && s.op != op::preserve_device)
-		s.token = 0;
-	if (s.op != op::preserve_device)
-		s.flags = 0;
-	return s;
-}
-
 state_view to_view(const lu::model::state_snapshot &m)
 {
 	state_view v;
@@ -166,7 +137,7 @@ std::string divergence_scenario(const std::string &name, const lu::config &cfg, 
 			      variant_label(v), why, impl ? outcome_rets(impl->rets) : std::string("(no run)"));
 	s.config = cfg;
 	for (const auto &st : trace)
-		s.trace.push_back(clean(st));
+		s.trace.push_back(lu::clean_step(st));
 	expectation e;
 	e.label = variant_label(v);
 	e.variant = v;
@@ -288,7 +259,7 @@ fixed_case fixed_case_from_json(const nlohmann::json &j)
 	c.label = j.at("label");
 	c.variant = *parse_variant_label(j.at("variant").get<std::string>());
 	for (const auto &d : j.at("devices"))
-		c.config.devices.push_back({d[0], d[1]});
+		c.config.devices.push_back({d[0], d[1], d.size() > 2 && d[2].get<bool>()});
 	for (const auto &h : j.at("hwpts"))
 		c.config.hwpts.push_back({h[0].get<bool>() ? hwpt_kind::nested : hwpt_kind::paging, h[1], h[2], h[3]});
 	for (const auto &s : j.at("trace"))
@@ -361,7 +332,7 @@ std::vector<fixed_case> generate_guided(const crosscheck_options &o, std::string
 				c.config = gc.config;
 				c.variant = v;
 				for (const auto &s : gc.trace)
-					c.trace.push_back(clean(s));
+					c.trace.push_back(lu::clean_step(s));
 				c.rets = gc.rets;
 				c.post = to_view(gc.post);
 				out.push_back(std::move(c));
@@ -395,7 +366,7 @@ std::vector<fixed_case> generate_replay(const crosscheck_options &o, std::string
 			c.config = w.config;
 			c.variant = v;
 			for (const auto &ws : w.trace) {
-				c.trace.push_back(clean(ws.step));
+				c.trace.push_back(lu::clean_step(ws.step));
 				c.rets.push_back(ws.ret);
 			}
 			std::vector<lost_pair> lost;
@@ -597,10 +568,14 @@ std::vector<std::vector<lu::step>> prefixes()
 	return {{}, p1, p2, p3, p4, p5, p6, p7, p8, p9};
 }
 
-// What every trace ends with: kexec, then dma on every interesting pair.
+// What every trace ends with: kexec, dma on every interesting pair, then
+// the new kernel as the selftests ask it: open, retrieve device 0 (token
+// 11), bind it to a new iommufd, finish.
 std::vector<lu::step> tail()
 {
-	return {mk(op::kexec), mk(op::dma, 0, 0), mk(op::dma, 0, 15), mk(op::dma, 1, 0), mk(op::dma, 1, 5)};
+	return {mk(op::kexec),	   mk(op::dma, 0, 0),	 mk(op::dma, 0, 15),	     mk(op::dma, 1, 0),
+		mk(op::dma, 1, 5), mk(op::open_device, 0), mk(op::retrieve, 0, 0, 0, 11), mk(op::bind_device, 0),
+		mk(op::finish)};
 }
 
 // Fixed trace length for the model's template cache: pad with dma (a no-op).
@@ -691,7 +666,7 @@ struct random_gen {
 		s.pasid = pasid(c, s.dev);
 		s.token = token();
 		s.flags = flags();
-		return clean(s);
+		return lu::clean_step(s);
 	}
 };
 
@@ -706,10 +681,18 @@ std::pair<lu::config, std::vector<lu::step>> random_trace(random_gen &g)
 	std::size_t len = 1 + g.below(10);
 	for (std::size_t i = 0; i < len; i++)
 		t.push_back(g.step(cfg));
-	if (g.chance(70))
+	const bool kexec = g.chance(70);
+	if (kexec)
 		t.push_back(mk(op::kexec));
-	while (t.size() < random_len)
-		t.push_back(mk(op::dma, static_cast<std::uint32_t>(g.below(2)), g.pasid(cfg, 0)));
+	// After it, dma observations and now and then the new kernel's calls.
+	static constexpr op new_kernel[] = {op::retrieve, op::open_device, op::bind_device, op::finish};
+	while (t.size() < random_len) {
+		const auto dev = static_cast<std::uint32_t>(g.below(2));
+		if (kexec && g.chance(25))
+			t.push_back(lu::clean_step({new_kernel[g.below(std::size(new_kernel))], dev, 0, 0, g.token(), 0}));
+		else
+			t.push_back(mk(op::dma, dev, g.pasid(cfg, 0)));
+	}
 	return {std::move(cfg), std::move(t)};
 }
 

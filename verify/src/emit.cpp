@@ -27,22 +27,6 @@ std::string file_name(const lu::model::result &r)
 	return fmt::format("{}+{}+{}", first_part(r.variant), pi.name, kind);
 }
 
-lu::step clean(lu::step s)
-{
-	using lu::op;
-	bool hw = s.op == op::mark_preserve || s.op == op::attach || s.op == op::replace;
-	bool dev = s.op == op::attach || s.op == op::replace || s.op == op::detach || s.op == op::preserve_device ||
-		   s.op == op::unpreserve_device || s.op == op::dma;
-	bool pasid = s.op == op::attach || s.op == op::replace || s.op == op::detach || s.op == op::dma;
-	bool tok = s.op == op::mark_preserve || s.op == op::preserve_iommufd || s.op == op::preserve_device;
-	return {s.op,
-		dev ? s.dev : 0,
-		pasid ? s.pasid : 0,
-		hw ? s.hwpt : 0,
-		tok ? s.token : 0,
-		s.op == op::preserve_device ? s.flags : 0};
-}
-
 } // namespace
 
 std::string witness_scenario(const lu::model::result &r)
@@ -63,7 +47,7 @@ std::string witness_scenario(const lu::model::result &r)
 		s.about += fmt::format("\nThe (dev, pasid) in question: ({},{}).", w.focus->dev, w.focus->pasid);
 	s.config = w.config;
 	for (const auto &ws : w.trace)
-		s.trace.push_back(clean(ws.step));
+		s.trace.push_back(lu::clean_step(ws.step));
 	bool kexec = std::ranges::any_of(s.trace, [](const lu::step &x) { return x.op == lu::op::kexec; });
 	expectation e;
 	e.label = variant_label(r.variant);

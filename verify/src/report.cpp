@@ -141,21 +141,19 @@ std::string attachments_text(const std::vector<lu::attachment> &v)
 
 std::string step_text(const lu::step &s)
 {
-	switch (s.op) {
-	case lu::op::mark_preserve: return fmt::format("mark_preserve(hwpt {}, token {})", s.hwpt, s.token);
-	case lu::op::attach:
-	case lu::op::replace:
-		return fmt::format("{}(dev {}, pasid {}, hwpt {})", lu::name(s.op), s.dev, s.pasid, s.hwpt);
-	case lu::op::detach:
-	case lu::op::dma: return fmt::format("{}(dev {}, pasid {})", lu::name(s.op), s.dev, s.pasid);
-	case lu::op::preserve_iommufd: return fmt::format("preserve_iommufd(token {})", s.token);
-	case lu::op::preserve_device:
-		return fmt::format("preserve_device(dev {}, token {}, flags {:#x})", s.dev, s.token, s.flags);
-	case lu::op::unpreserve_device: return fmt::format("unpreserve_device(dev {})", s.dev);
-	case lu::op::unpreserve_iommufd:
-	case lu::op::kexec: return fmt::format("{}()", lu::name(s.op));
-	}
-	return "?";
+	const lu::operands a = lu::operands_of(s.op);
+	std::vector<std::string> args;
+	if (a.dev)
+		args.push_back(fmt::format("dev {}", s.dev));
+	if (a.pasid)
+		args.push_back(fmt::format("pasid {}", s.pasid));
+	if (a.hwpt)
+		args.push_back(fmt::format("hwpt {}", s.hwpt));
+	if (a.token)
+		args.push_back(fmt::format("token {}", s.token));
+	if (a.flags)
+		args.push_back(fmt::format("flags {:#x}", s.flags));
+	return fmt::format("{}({})", lu::name(s.op), fmt::join(args, ", "));
 }
 
 std::string reproduce_command(const lu::model::result &r, const run_info &run)

@@ -29,8 +29,10 @@ struct errno_entry {
 };
 
 // Every errno docs/semantics.md uses, plus a few neighbours for reports.
-constexpr std::array<errno_entry, 11> errnos{{
+constexpr std::array<errno_entry, 13> errnos{{
+	{EPERM, "EPERM"},
 	{ENOENT, "ENOENT"},
+	{EBADF, "EBADF"},
 	{EFAULT, "EFAULT"},
 	{ENOMEM, "ENOMEM"},
 	{EBUSY, "EBUSY"},
@@ -304,19 +306,14 @@ struct op_keys {
 
 op_keys keys_of(op o)
 {
-	switch (o) {
-	case op::mark_preserve: return {{"hwpt", "token"}, {}};
-	case op::attach:
-	case op::replace: return {{"dev", "pasid", "hwpt"}, {}};
-	case op::detach:
-	case op::dma: return {{"dev", "pasid"}, {}};
-	case op::preserve_iommufd: return {{"token"}, {}};
-	case op::preserve_device: return {{"dev", "token"}, {"flags"}};
-	case op::unpreserve_device: return {{"dev"}, {}};
-	case op::unpreserve_iommufd:
-	case op::kexec: return {{}, {}};
-	}
-	return {};
+	const operands a = operands_of(o);
+	op_keys k;
+	for (auto [used, key] : {std::pair{a.dev, "dev"}, {a.pasid, "pasid"}, {a.hwpt, "hwpt"}, {a.token, "token"}})
+		if (used)
+			k.required.push_back(key);
+	if (a.flags)
+		k.optional.push_back("flags");
+	return k;
 }
 
 void parser::trace_line(int ln, const std::vector<word> &w)
@@ -744,24 +741,19 @@ std::optional<lu::variant> parse_variant_label(std::string_view s)
 std::string format_step(const lu::step &s)
 {
 	std::string out(name(s.op));
-	switch (s.op) {
-	case op::mark_preserve: out += fmt::format(" hwpt={} token={}", s.hwpt, s.token); break;
-	case op::attach:
-	case op::replace: out += fmt::format(" dev={} pasid={} hwpt={}", s.dev, s.pasid, s.hwpt); break;
-	case op::detach:
-	case op::dma: out += fmt::format(" dev={} pasid={}", s.dev, s.pasid); break;
-	case op::preserve_iommufd: out += fmt::format(" token={}", s.token); break;
-	case op::preserve_device:
-		out += fmt::format(" dev={} token={}", s.dev, s.token);
-		if (s.flags == IOMMU_LU_FLAG_IGNORE_PASID)
-			out += " flags=IGNORE_PASID";
-		else if (s.flags)
-			out += fmt::format(" flags={:#x}", s.flags);
-		break;
-	case op::unpreserve_device: out += fmt::format(" dev={}", s.dev); break;
-	case op::unpreserve_iommufd:
-	case op::kexec: break;
-	}
+	const operands a = operands_of(s.op);
+	if (a.dev)
+		out += fmt::format(" dev={}", s.dev);
+	if (a.pasid)
+		out += fmt::format(" pasid={}", s.pasid);
+	if (a.hwpt)
+		out += fmt::format(" hwpt={}", s.hwpt);
+	if (a.token)
+		out += fmt::format(" token={}", s.token);
+	if (a.flags && s.flags == IOMMU_LU_FLAG_IGNORE_PASID)
+		out += " flags=IGNORE_PASID";
+	else if (a.flags && s.flags)
+		out += fmt::format(" flags={:#x}", s.flags);
 	return out;
 }
 

@@ -10,6 +10,8 @@
 // (SERIES.md 11): stage 1 before kexec, stage 2 after.
 #include "lu/verify/uapi.h"
 
+#include "lu/verify/report.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -22,18 +24,8 @@ namespace lu::verify {
 
 std::string errno_macro(int ret)
 {
-	switch (-ret) {
-	case ENOENT: return "ENOENT";
-	case EFAULT: return "EFAULT";
-	case EBUSY: return "EBUSY";
-	case EEXIST: return "EEXIST";
-	case ENODEV: return "ENODEV";
-	case EINVAL: return "EINVAL";
-	case EOPNOTSUPP: return "EOPNOTSUPP";
-	case EADDRINUSE: return "EADDRINUSE";
-	case ENOMEM: return "ENOMEM";
-	}
-	return std::to_string(-ret);
+	const std::string n = errno_name(ret); // "-EINVAL", or a number
+	return n.starts_with("-E") ? n.substr(1) : std::to_string(-ret);
 }
 
 namespace {
@@ -98,6 +90,7 @@ struct plan {
 	bool pasid = false, attach = false, detach = false, mark = false, set_flags = false;
 	bool unpreserve = false, errors = false, dma = false, nested = false;
 	bool sealed = false, unsealed = false, pasid_compat = false;
+	bool new_kernel = false, finish = false; // the trace's own operations of the new kernel
 	std::uint64_t memfd_token = 0; // first token of the memfds, above every token of the trace
 };
 
@@ -165,6 +158,15 @@ plan plan_of(const lu::model::witness &w)
 		case lu::op::kexec:
 			if (!after)
 				p.kexec = n;
+			break;
+		case lu::op::open_device:
+		case lu::op::bind_device:
+			p.devs.insert(s.dev);
+			[[fallthrough]];
+		case lu::op::retrieve:
+		case lu::op::finish:
+			p.new_kernel = p.new_kernel || after;
+			p.finish = p.finish || (after && s.op == lu::op::finish);
 			break;
 		}
 	}
@@ -322,22 +324,7 @@ void emit_hwpts(emitter &e, int l, const lu::config &c, const plan &p)
 
 std::string step_head(std::size_t n, const lu::model::witness_step &ws, const std::string &other)
 {
-	const auto &s = ws.step;
-	std::string head = fmt::format("/* {}. {}", n, lu::name(s.op));
-	switch (s.op) {
-	case lu::op::mark_preserve: head += fmt::format("(hwpt {}, token {})", s.hwpt, s.token); break;
-	case lu::op::attach:
-	case lu::op::replace: head += fmt::format("(dev {}, pasid {}, hwpt {})", s.dev, s.pasid, s.hwpt); break;
-	case lu::op::detach:
-	case lu::op::dma: head += fmt::format("(dev {}, pasid {})", s.dev, s.pasid); break;
-	case lu::op::preserve_iommufd: head += fmt::format("(token {})", s.token); break;
-	case lu::op::preserve_device:
-		head += fmt::format("(dev {}, token {}, flags {:#x})", s.dev, s.token, s.flags);
-		break;
-	case lu::op::unpreserve_device: head += fmt::format("(dev {})", s.dev); break;
-	case lu::op::unpreserve_iommufd:
-	case lu::op::kexec: head += "()"; break;
-	}
+	std::string head = fmt::format("/* {}. {}", n, step_text(ws.step));
 	if (ws.ret_other)
 		head += fmt::format(", under {}: {}", other.empty() ? "the other" : other,
 				    *ws.ret_other == 0 ? std::string("0") : fmt::format("-{}", errno_macro(*ws.ret_other)));
@@ -428,6 +415,63 @@ void emit_step(emitter &e, int l, std::size_t n, const lu::model::witness_step &
 	case lu::op::dma:
 		e.line(l, fmt::format("EXPECT_DMA({}, self->cdev_fd[{}], {});", ws.ret == 0 ? 1 : 0, s.dev, s.pasid));
 		return;
+	case lu::op::retrieve:
+	case lu::op::open_device:
+	case lu::op::bind_device:
+	case lu::op::finish:
+		e.line(l, fmt::format("/* the model: -{} (no incoming session before", errno_macro(ws.ret)));
+		e.line(l, " * kexec); not issued */");
+		return;
+	}
+}
+
+// A step of the new kernel (stage 2) at level l: the selftests' calls.
+void emit_new_kernel_step(emitter &e, int l, std::size_t n, const lu::model::witness_step &ws, const plan &p,
+			  bool &iommufd_opened)
+{
+	const auto &s = ws.step;
+	const std::string v = fmt::format("cmd_{}", n);
+	switch (s.op) {
+	case lu::op::retrieve: {
+		e.line(l, fmt::format("struct liveupdate_session_retrieve_fd {} = {{", v));
+		e.line(l + 1, fmt::format(".size = sizeof({}),", v));
+		e.line(l + 1, fmt::format(".token = {},", s.token));
+		e.line(l, "};");
+		e.line(l, expect(ws.ret, fmt::format("ioctl(self->session_fd,{}LIVEUPDATE_SESSION_RETRIEVE_FD, &{})",
+						     e.cont(), v)));
+		for (const auto &[d, token] : p.kept)
+			if (ws.ret == 0 && token == s.token)
+				e.line(l, fmt::format("self->cdev_fd[{}] = {}.fd;", d, v));
+		return;
+	}
+	case lu::op::open_device: {
+		const std::string call = fmt::format("open(getenv(\"LU_VFIO_CDEV{}\"), O_RDWR)", s.dev);
+		if (ws.ret == 0) {
+			e.line(l, fmt::format("self->cdev_fd[{}] = {};", s.dev, call));
+			e.line(l, fmt::format("ASSERT_LE(0, self->cdev_fd[{}]);", s.dev));
+		} else {
+			e.line(l, fmt::format("EXPECT_ERRNO({}, {});", errno_macro(ws.ret), call));
+		}
+		return;
+	}
+	case lu::op::bind_device:
+		if (!iommufd_opened) {
+			e.line(l, "self->iommufd = open(\"/dev/iommu\", O_RDWR); /* a new iommufd */");
+			e.line(l, "ASSERT_LE(0, self->iommufd);");
+			iommufd_opened = true;
+		}
+		e.line(l, fmt::format("struct vfio_device_bind_iommufd {} = {{", v));
+		e.line(l + 1, fmt::format(".argsz = sizeof({}),", v));
+		e.line(l + 1, ".iommufd = self->iommufd,");
+		e.line(l, "};");
+		e.line(l, expect(ws.ret, fmt::format("ioctl(self->cdev_fd[{}],{}VFIO_DEVICE_BIND_IOMMUFD, &{})", s.dev,
+						     e.cont(), v)));
+		return;
+	case lu::op::finish:
+		e.line(l, fmt::format("struct liveupdate_session_finish {} = {{ .size = sizeof({}) }};", v, v));
+		e.line(l, expect(ws.ret, fmt::format("ioctl(self->session_fd,{}LIVEUPDATE_SESSION_FINISH, &{})", e.cont(), v)));
+		return;
+	default: return;
 	}
 }
 
@@ -443,7 +487,9 @@ void emit_stage2(emitter &e, const lu::model::witness &w, const plan &p)
 	const int l = 1;
 	e.line(l, "/* ---- stage 2, after kexec: the new kernel restored");
 	e.line(l, " * from the hand-over image alone ---- */");
-	for (const auto &[d, token] : p.kept) {
+	// The VMM retrieves what it preserved, unless the trace says itself
+	// what the new kernel is asked.
+	for (const auto &[d, token] : p.new_kernel ? std::map<std::uint32_t, std::uint64_t>{} : p.kept) {
 		e.line(l, fmt::format("/* dev {} was preserved with token {}: retrieve it */", d, token));
 		e.line(l, fmt::format("struct liveupdate_session_retrieve_fd get_{} = {{", d));
 		e.line(l + 1, fmt::format(".size = sizeof(get_{}),", d));
@@ -453,16 +499,19 @@ void emit_stage2(emitter &e, const lu::model::witness &w, const plan &p)
 				      e.cont(), d));
 		e.line(l, fmt::format("self->cdev_fd[{0}] = get_{0}.fd;", d));
 	}
-	if (p.iommufd_token) {
+	if (p.iommufd_token && !p.new_kernel) {
 		e.line(l, fmt::format("/* The iommufd (token {}) is restored with them; the", *p.iommufd_token));
 		e.line(l, " * series does not let it be retrieved yet (SERIES.md 11,");
 		e.line(l, " * step 16). */");
 	}
+	bool iommufd_opened = false;
 	for (std::size_t n = *p.kexec + 1; n < w.trace.size(); ++n) {
 		const auto &ws = w.trace[n];
 		e.line(0, "");
 		e.line(l, step_head(n + 1, ws, w.other_variant));
-		if (ws.step.op == lu::op::dma) {
+		if (lu::new_kernel_op(ws.step.op)) {
+			emit_new_kernel_step(e, l, n + 1, ws, p, iommufd_opened);
+		} else if (ws.step.op == lu::op::dma) {
 			e.line(l, fmt::format("EXPECT_DMA({}, self->cdev_fd[{}], {});", ws.ret == 0 ? 1 : 0, ws.step.dev,
 					      ws.step.pasid));
 		} else {
@@ -735,7 +784,8 @@ void emit_declarations(emitter &e, const plan &p)
 	e.line(0, "");
 	e.line(0, "/* Not in this machine's headers: LUO's <linux/liveupdate.h>,");
 	e.line(0, " * DOMAIN.md 2 (ioctl type 0xBA; /dev/liveupdate: create 0x00,");
-	e.line(0, " * retrieve 0x01; session fd: preserve 0x40, retrieve 0x41) */");
+	e.line(0, " * retrieve 0x01; session fd: preserve 0x40, retrieve 0x41,");
+	e.line(0, " * finish 0x42) */");
 	e.line(0, "#ifndef LIVEUPDATE_IOCTL_TYPE");
 	e.line(0, "#define LIVEUPDATE_IOCTL_TYPE 0xBA");
 	e.line(0, "#define LIVEUPDATE_SESSION_NAME_LENGTH 64");
@@ -761,9 +811,16 @@ void emit_declarations(emitter &e, const plan &p)
 	}
 	fd_struct("liveupdate_session_preserve_fd");
 	e.line(0, "#define LIVEUPDATE_SESSION_PRESERVE_FD _IO(LIVEUPDATE_IOCTL_TYPE, 0x40)");
-	if (p.kexec && !p.kept.empty()) {
+	if (p.kexec && (!p.kept.empty() || p.new_kernel)) {
 		fd_struct("liveupdate_session_retrieve_fd");
 		e.line(0, "#define LIVEUPDATE_SESSION_RETRIEVE_FD _IO(LIVEUPDATE_IOCTL_TYPE, 0x41)");
+	}
+	if (p.finish) {
+		e.line(0, "struct liveupdate_session_finish {");
+		e.line(1, "__u32 size;");
+		e.line(1, "__u32 reserved;");
+		e.line(0, "};");
+		e.line(0, "#define LIVEUPDATE_SESSION_FINISH _IO(LIVEUPDATE_IOCTL_TYPE, 0x42)");
 	}
 	e.line(0, "#endif");
 

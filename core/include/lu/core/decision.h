@@ -75,6 +75,18 @@ enum class decision : std::uint8_t {
 	kexec_ok,
 	dma_before,
 	dma_after,
+	before_kexec,
+	retrieve_iommufd,
+	retrieve_ok,
+	retrieve_unknown,
+	open_preserved,
+	open_ok,
+	bind_not_retrieved,
+	bind_owned,
+	bind_ok,
+	finish_iommufd,
+	finish_not_retrieved,
+	finish_ok,
 };
 
 /** @brief A rule that decides a step: its id, its operation and what it says. */
@@ -86,7 +98,7 @@ struct decision_info {
 };
 
 /** @brief Every decision, indexed by lu::decision. */
-inline constexpr std::array<decision_info, 51> decisions{{
+inline constexpr std::array<decision_info, 63> decisions{{
 	{decision::after_kexec, "after-kexec", "the old kernel's objects are gone", "(choice)"},
 	{decision::mark_nested, "mark_preserve.1", "hwpt is nested", "iommufd_get_object(HWPT_PAGING)"},
 	{decision::mark_token_in_use, "mark_preserve.2", "token of a marked hwpt", "iommufd_hwpt_lu_set_preserve"},
@@ -150,6 +162,18 @@ inline constexpr std::array<decision_info, 51> decisions{{
 	{decision::kexec_ok, "kexec", "updated", "luo"},
 	{decision::dma_before, "dma", "old kernel's attachments", "(observation)"},
 	{decision::dma_after, "dma", "restored attachments", "(observation)"},
+	{decision::before_kexec, "before-kexec", "no incoming session yet", "(choice)"},
+	{decision::retrieve_iommufd, "retrieve.1", "the iommufd: not retrievable (Phase 1)", "iommufd retrieve stub [v1 11/14]"},
+	{decision::retrieve_ok, "retrieve.2", "a cdev: retrieved", "vfio_pci_liveupdate_retrieve"},
+	{decision::retrieve_unknown, "retrieve.3", "no file with this token", "luo_retrieve_file"},
+	{decision::open_preserved, "open_device.1", "an incoming device: busy", "vfio_device_fops_cdev_open"},
+	{decision::open_ok, "open_device.2", "opened", "vfio_device_fops_cdev_open"},
+	{decision::bind_not_retrieved, "bind_device.1", "a preserved cdev not retrieved: no fd", "(choice)"},
+	{decision::bind_owned, "bind_device.2", "group owned by the restored domain", "iommu_device_claim_dma_owner"},
+	{decision::bind_ok, "bind_device.3", "bound to the new iommufd", "vfio_df_ioctl_bind_iommufd"},
+	{decision::finish_iommufd, "finish.1", "the iommufd cannot finish (Phase 1)", "luo_session_finish"},
+	{decision::finish_not_retrieved, "finish.2", "a cdev not retrieved", "vfio_pci_liveupdate_can_finish"},
+	{decision::finish_ok, "finish.3", "finished", "luo_session_finish"},
 }};
 
 static_assert([] {

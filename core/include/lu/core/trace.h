@@ -62,12 +62,62 @@ enum class op : std::uint8_t {
 	unpreserve_iommufd, /**< () the iommufd's .unpreserve() */
 	kexec,              /**< () freeze, serialize, boot the new kernel, restore */
 	dma,                /**< (dev, pasid) new kernel: 0 translates, -EFAULT faults */
+	/* The new kernel, as the selftests observe it: */
+	retrieve,           /**< (token) LIVEUPDATE_SESSION_RETRIEVE_FD */
+	open_device,        /**< (dev) open() of the cdev */
+	bind_device,        /**< (dev) VFIO_DEVICE_BIND_IOMMUFD of the cdev to a new iommufd */
+	finish,             /**< () LIVEUPDATE_SESSION_FINISH */
 };
 
-inline constexpr std::array<op, 10> all_ops{
-	op::mark_preserve, op::attach, op::replace, op::detach, op::preserve_iommufd,
+inline constexpr std::array<op, 14> all_ops{
+	op::mark_preserve, op::attach,	 op::replace,	  op::detach,	   op::preserve_iommufd,
 	op::preserve_device, op::unpreserve_device, op::unpreserve_iommufd, op::kexec, op::dma,
+	op::retrieve,	   op::open_device, op::bind_device, op::finish,
 };
+
+/** @brief Which arguments of a step an operation reads (the others are 0). */
+struct operands {
+	bool dev = false, pasid = false, hwpt = false, token = false, flags = false;
+};
+
+/**
+ * @brief The arguments @p o reads, one table for every layer.
+ * @param o the operation
+ * @context Any context; constexpr.
+ * @return its operands.
+ */
+constexpr operands operands_of(op o)
+{
+	switch (o) {
+	case op::mark_preserve: return {.hwpt = true, .token = true};
+	case op::attach:
+	case op::replace: return {.dev = true, .pasid = true, .hwpt = true};
+	case op::detach:
+	case op::dma: return {.dev = true, .pasid = true};
+	case op::preserve_iommufd:
+	case op::retrieve: return {.token = true};
+	case op::preserve_device: return {.dev = true, .token = true, .flags = true};
+	case op::unpreserve_device:
+	case op::open_device:
+	case op::bind_device: return {.dev = true};
+	case op::unpreserve_iommufd:
+	case op::kexec:
+	case op::finish: return {};
+	}
+	return {};
+}
+
+/**
+ * @brief Whether @p o is an operation of the new kernel: -ENODEV before
+ * kexec, as the old kernel's operations are after it (dma observes both).
+ * @param o the operation
+ * @context Any context; constexpr.
+ * @return true for retrieve, open_device, bind_device and finish.
+ */
+constexpr bool new_kernel_op(op o)
+{
+	return o == op::retrieve || o == op::open_device || o == op::bind_device || o == op::finish;
+}
 
 /**
  * @brief The stable name of an operation (scenario files, JSON, traces).
@@ -89,6 +139,10 @@ constexpr std::string_view name(op o)
 	case op::unpreserve_iommufd: return "unpreserve_iommufd";
 	case op::kexec: return "kexec";
 	case op::dma: return "dma";
+	case op::retrieve: return "retrieve";
+	case op::open_device: return "open_device";
+	case op::bind_device: return "bind_device";
+	case op::finish: return "finish";
 	}
 	return "?";
 }
@@ -117,6 +171,20 @@ struct step {
 	std::uint32_t flags = 0;
 	friend bool operator==(const step &, const step &) = default;
 };
+
+/**
+ * @brief @p s with the arguments its operation does not read set to 0, so
+ * that traces print and compare cleanly.
+ * @param s a step
+ * @context Any context; constexpr.
+ * @return the cleaned step.
+ */
+constexpr step clean_step(step s)
+{
+	const operands a = operands_of(s.op);
+	return {s.op, a.dev ? s.dev : 0, a.pasid ? s.pasid : 0, a.hwpt ? s.hwpt : 0, a.token ? s.token : 0,
+		a.flags ? s.flags : 0};
+}
 
 /** @brief One attachment: (dev, pasid) translates through hwpt. */
 struct attachment {

@@ -34,6 +34,7 @@ struct liveupdate_file_op_args {
 	std::uint64_t token;   /**< its token */
 	std::uint32_t flags;   /**< the preserve request's flags (see file comment) */
 	void *private_data;    /**< set by .preserve(), handed to the other ops */
+	std::uint64_t serialized_data = 0; /**< set by .preserve(): what LUO hands over for the file */
 };
 
 /** @brief A file type's live-update handler (struct liveupdate_file_ops). */
@@ -58,6 +59,7 @@ struct luo_file {
 	std::uint64_t token; /**< userspace's token, unique in the session */
 	std::uint32_t flags; /**< the request's flags */
 	void *private_data;  /**< from .preserve() */
+	std::uint64_t serialized_data; /**< from .preserve(), handed over at kexec */
 	bool frozen;         /**< .freeze() succeeded and was not undone */
 	luo_file *prev;      /**< preservation order */
 	luo_file *next;
@@ -156,5 +158,35 @@ void luo_session_unfreeze(luo_session *s) noexcept;
  * @context Any context.
  */
 [[nodiscard]] luo_file *luo_find_file(const luo_session *s, const lu_file *file) noexcept;
+
+/**
+ * @brief What LUO hands over of one preserved file (the kernel's struct
+ * luo_file_ser): its handler, its token and the handler's data.
+ */
+struct luo_file_ser {
+	const char *compatible; /**< the handler's, e.g. "vfio-pci-v1" */
+	std::uint64_t token;    /**< userspace's token */
+	std::uint64_t data;     /**< the handler's serialized_data */
+	bool retrieved;         /**< the new kernel: LIVEUPDATE_SESSION_RETRIEVE_FD gave it out */
+};
+
+/** @brief The new kernel's incoming session: the files the old one preserved, in order. */
+struct luo_incoming {
+	luo_file_ser files[LUO_FILE_MAX]; /**< the first @c count are used */
+	std::uint32_t count = 0;          /**< files handed over */
+};
+
+/**
+ * @brief At kexec: hand @p s over as @p in (its files in preservation order).
+ * @context Does not allocate; never fails.
+ */
+void luo_session_serialize(const luo_session *s, luo_incoming *in) noexcept;
+
+/**
+ * @brief The incoming file with @p token, or nullptr (luo_retrieve_file's lookup).
+ * @return the file; nullptr if no file of @p in has @p token.
+ * @context Any context.
+ */
+[[nodiscard]] luo_file_ser *luo_incoming_find(luo_incoming *in, std::uint64_t token) noexcept;
 
 } // namespace lu::impl

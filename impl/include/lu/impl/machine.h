@@ -106,9 +106,10 @@ public:
 	 * @brief Apply one operation of docs/semantics.md.
 	 * @context Allocates as the operation does; a failure changes nothing.
 	 * @return the operation's 0 or negative errno, as docs/semantics.md
-	 * lists for it (and -ENOMEM when fail_nth hits); -ENODEV for any
-	 * operation but dma after kexec; -EBADF for a device index outside the
-	 * config and -ENOENT for a hwpt index outside it.
+	 * lists for it (and -ENOMEM when fail_nth hits); -ENODEV for an old
+	 * kernel's operation after kexec and a new kernel's before it (dma
+	 * observes both); -EBADF for a device index outside the config and
+	 * -ENOENT for a hwpt index outside it.
 	 */
 	[[nodiscard]] int run(const lu::step &s) noexcept;
 
@@ -198,6 +199,10 @@ private:
 
 	int do_kexec() noexcept;
 	int do_unpreserve_iommufd() noexcept;
+	int do_retrieve(std::uint64_t token) noexcept;
+	luo_file_ser *incoming_cdev(std::uint32_t dev) noexcept;
+	int do_bind(std::uint32_t dev) noexcept;
+	int do_finish() noexcept;
 	int hwpt_index(std::uint32_t hwpt_id) const noexcept;
 	void attachments(std::vector<lu::attachment> *out) const;
 
@@ -212,6 +217,7 @@ private:
 	bool kexeced_ = false;
 	lu_image img_{};
 	new_kernel nk_{};
+	luo_incoming incoming_{}; /* LUO's hand-over: the new kernel's session */
 };
 
 /**
