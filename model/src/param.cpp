@@ -597,7 +597,6 @@ pmachine::result pmachine::transition(const state &s, const step &a, const std::
 
 	// The new kernel (encoding.cpp says what each reads).
 	const z3::expr nk = !kex;
-	const z3::expr enodev = c.bv_val(static_cast<std::uint8_t>(-ENODEV), RET_BITS);
 	// retrieve(token)
 	{
 		checks ck{c, {}};
@@ -613,9 +612,12 @@ pmachine::result pmachine::transition(const state &s, const step &a, const std::
 		eff.push_back(std::move(e));
 	}
 	// open_device(dev)
-	eff.push_back({z3::ite(nk, enodev, z3::ite(get(s, DPRES, d0), c.bv_val(static_cast<std::uint8_t>(-EBUSY), RET_BITS),
-						     c.bv_val(0, RET_BITS))),
-		       {}});
+	{
+		checks ck{c, {}};
+		ck.add(nk, ENODEV, lu::decision::before_kexec);
+		ck.add(get(s, DPRES, d0), EBUSY, lu::decision::open_preserved);
+		eff.push_back({ck.ret(c.bv_val(0, RET_BITS)), {}});
+	}
 	// bind_device(dev)
 	{
 		checks ck{c, {}};

@@ -68,8 +68,10 @@ struct code_rules {
 	 * vfio-pci's preserve calls pci_liveupdate_preserve() after the iommufd
 	 * preserve; when PCI refuses the device (a VF: -EINVAL) it calls
 	 * iommufd_device_unpreserve() unguarded (`err_iommufd_unpreserve`), also
-	 * for a device whose iommufd preserve its gate skipped. v1 13/14 calls
-	 * no PCI preserve.
+	 * for a device whose iommufd preserve its gate skipped; and when its own
+	 * record's allocation fails after that, `goto err_unpreserve` skips the
+	 * iommufd unwind (impl only: the machine has no allocation failures).
+	 * v1 13/14 calls no PCI preserve and unwinds iommufd on that failure.
 	 */
 	bool pci_unwind;
 };
